@@ -1,0 +1,18 @@
+# seatmgr: the one version source is default_version in seatmgr.control.
+EXTENSION = seatmgr
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = seatmgr
+OBJS = src/seatmgr.o src/util.o src/model.o src/license.o src/functions.o
+
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+PG_CPPFLAGS = -I$(srcdir)/src -DSEATMGR_VERSION=\"$(EXTVERSION)\"
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+REGRESS = seatmgr_basic seatmgr_errors
+
+ISOLATION = seat_limit_race remove_vs_invite seat_limit_repeatable_read
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

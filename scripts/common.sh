@@ -1,0 +1,67 @@
+# Shared by scripts/demo.sh and scripts/test.sh: packages, build, a throwaway cluster.
+# Sourced, not run.  Everything runs as root on Debian 12; postgres runs as
+# the postgres user in a directory under the checkout.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGVER=15
+PGBIN=/usr/lib/postgresql/$PGVER/bin
+export PGPORT=${PGPORT:-5499}
+export PGUSER=postgres
+
+say() { printf '\n== %s\n' "$*"; }
+
+install_packages() {
+    local pkgs="make gcc libc6-dev postgresql-$PGVER postgresql-server-dev-$PGVER
+                postgresql-$PGVER-cron postgresql-$PGVER-pgtap pgtap
+                libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev"
+    local missing=""
+    for p in $pkgs; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        say "installing packages:$missing"
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+    fi
+    export PATH=$PGBIN:$PATH
+}
+
+build_install() {
+    say "building and installing seatmgr"
+    make -C "$TOP" -s with_llvm=no
+    make -C "$TOP" -s with_llvm=no install
+}
+
+# start_cluster NAME: a fresh cluster in $TOP/.cluster/NAME, pg_cron and seatmgr preloaded
+start_cluster() {
+    CLUSTER=$TOP/.cluster/$1
+    export PGHOST=$CLUSTER
+    stop_cluster
+    rm -rf "$CLUSTER"
+    mkdir -p "$CLUSTER"
+    chown postgres: "$CLUSTER"
+    # postgres must be able to reach the checkout's cluster directory
+    local d=$TOP
+    while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; d=$(dirname "$d"); done
+    runuser -u postgres -- "$PGBIN/initdb" -D "$CLUSTER/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$CLUSTER/data/postgresql.conf" <<CONF
+port = $PGPORT
+listen_addresses = ''
+unix_socket_directories = '$CLUSTER'
+shared_preload_libraries = 'pg_cron,seatmgr'
+cron.database_name = 'postgres'
+cron.host = '$CLUSTER'
+max_prepared_transactions = 10
+fsync = off
+CONF
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER/data" -l "$CLUSTER/log" -w start >/dev/null
+    trap stop_cluster EXIT
+}
+
+stop_cluster() {
+    if [ -n "${CLUSTER:-}" ] && [ -f "$CLUSTER/data/postmaster.pid" ]; then
+        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER/data" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Every test of seatmgr: builds, starts a throwaway cluster, runs pg_regress,
+# the isolation specs and pgTAP, and exits non-zero on any failure.
+#   usage: scripts/test.sh            (as root on Debian 12)
+source "$(dirname "$0")/common.sh"
+
+install_packages
+build_install
+start_cluster "${SEATMGR_CLUSTER:-test}"
+
+status=0
+say "pg_regress and isolation specs (make installcheck)"
+if ! make -C "$TOP" -s with_llvm=no installcheck; then
+    status=1
+    for f in "$TOP"/regression.diffs "$TOP"/output_iso/regression.diffs; do
+        [ -f "$f" ] && { echo "--- $f"; head -200 "$f"; }
+    done
+fi
+
+say "pgTAP (pg_prove)"
+psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS seatmgr_tap' -c 'CREATE DATABASE seatmgr_tap'
+psql -X -q -d seatmgr_tap -c 'CREATE EXTENSION pgtap'
+if ! pg_prove -d seatmgr_tap --ext .sql -r "$TOP/test"; then
+    status=1
+fi
+
+if [ $status -ne 0 ]; then
+    say "FAILED (server log: $CLUSTER/log)"
+    tail -30 "$CLUSTER/log" || true
+fi
+exit $status

@@ -1,0 +1,267 @@
+/*
+ * functions.c: the SQL-callable functions of SPEC section 4 that are not
+ * the sweep: seatmgr_grant_license, seatmgr_remove_license (R4),
+ * seatmgr_touch (activity) and seatmgr_explain.
+ */
+#include "seatmgr.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+PG_FUNCTION_INFO_V1(seatmgr_grant_license);
+PG_FUNCTION_INFO_V1(seatmgr_remove_license);
+PG_FUNCTION_INFO_V1(seatmgr_touch);
+PG_FUNCTION_INFO_V1(seatmgr_touch_many);
+PG_FUNCTION_INFO_V1(seatmgr_explain);
+
+static SeatQuery q_user = {
+	"SELECT domain_id FROM seatmgr.users WHERE user_id = $1", 1, {INT8OID}
+};
+
+/* The user's domain; an unknown user is an error that names the id. */
+static int64
+user_domain(int64 user_id)
+{
+	Datum		v[1] = {Int64GetDatum(user_id)};
+
+	sm_exec(&q_user, v, NULL, false, 1);
+	if (SPI_processed == 0)
+		sm_error_missing("user", user_id);
+	return sm_get_int64(0, 1, NULL);
+}
+
+/* Loads the division and checks that the user belongs to its domain. */
+static void
+user_and_division(int64 user_id, int64 division_id, Division *d)
+{
+	int64		domain = user_domain(user_id);
+
+	if (!sm_load_division(division_id, d))
+		sm_error_missing("division", division_id);
+	if (d->domain_id != domain)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s belongs to domain \"%s\", not to domain \"%s\" of division " INT64_FORMAT,
+						sm_user_label(user_id), sm_domain_name(domain),
+						sm_domain_name(d->domain_id), division_id),
+				 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
+}
+
+/* R4: seatmgr_grant_license(user_id, division_id) adds the source admin. */
+Datum
+seatmgr_grant_license(PG_FUNCTION_ARGS)
+{
+	int64		user_id = PG_GETARG_INT64(0);
+	int64		division_id = PG_GETARG_INT64(1);
+	Division	d;
+	const char *status;
+	text	   *result;
+
+	SPI_connect();
+	user_and_division(user_id, division_id, &d);
+	if (!d.paid)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("division " INT64_FORMAT " (\"%s\") is not paid", division_id, d.name),
+				 errdetail("Unpaid divisions hold no licenses."),
+				 errhint("Set paid = true on the division first.")));
+	status = sm_add_source(user_id, division_id, SRC_ADMIN, 0, false,
+						   GetCurrentTransactionStartTimestamp());
+	result = (text *) SPI_palloc(VARHDRSZ + strlen(status));
+	SET_VARSIZE(result, VARHDRSZ + strlen(status));
+	memcpy(VARDATA(result), status, strlen(status));
+	SPI_finish();
+	PG_RETURN_TEXT_P(result);
+}
+
+static SeatQuery q_group_source = {
+	"SELECT s.ref_id, g.name FROM seatmgr.license_sources s"
+	"  JOIN seatmgr.groups g ON g.group_id = s.ref_id"
+	" WHERE s.user_id = $1 AND s.division_id = $2 AND s.kind = 'group'"
+	" ORDER BY s.ref_id LIMIT 1",
+	2, {INT8OID, INT8OID}
+};
+
+static SeatQuery q_has_license = {
+	"SELECT 1 FROM seatmgr.licenses WHERE user_id = $1 AND division_id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+/* Leaving the division means leaving its teams (Asana, method 1). */
+static SeatQuery q_leave_teams = {
+	"DELETE FROM seatmgr.team_members tm USING seatmgr.teams t"
+	" WHERE tm.team_id = t.team_id AND t.division_id = $2 AND tm.user_id = $1",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * R4: seatmgr_remove_license(user_id, division_id) removes every source and
+ * the licence; a licence held through a group is the identity provider's
+ * to remove.
+ */
+Datum
+seatmgr_remove_license(PG_FUNCTION_ARGS)
+{
+	int64		user_id = PG_GETARG_INT64(0);
+	int64		division_id = PG_GETARG_INT64(1);
+	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
+	Division	d;
+
+	SPI_connect();
+	user_and_division(user_id, division_id, &d);
+	sm_exec(&q_has_license, v, NULL, false, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("%s holds no license in division " INT64_FORMAT " (\"%s\")",
+						sm_user_label(user_id), division_id, d.name)));
+	sm_exec(&q_group_source, v, NULL, false, 1);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("license of %s in division " INT64_FORMAT " is held through group " INT64_FORMAT " (\"%s\")",
+						sm_user_label(user_id), division_id,
+						sm_get_int64(0, 1, NULL), sm_get_text(0, 2)),
+				 errhint("Remove the user from the group, or the group's grant of the division, in seatmgr.group_members or seatmgr.group_grants.")));
+	sm_exec(&q_leave_teams, v, NULL, false, 0);
+	sm_remove_license(user_id, division_id);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+static TimestampTz
+touch_time(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("activity time must not be NULL"),
+				 errhint("Omit it to record activity now().")));
+	return PG_GETARG_TIMESTAMPTZ(1);
+}
+
+static SeatQuery q_touch = {
+	"UPDATE seatmgr.users SET last_active_at = $2"
+	" WHERE user_id = $1 AND (last_active_at IS NULL OR last_active_at < $2)",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
+/* seatmgr_touch(user_id, at): activity never moves backwards. */
+Datum
+seatmgr_touch(PG_FUNCTION_ARGS)
+{
+	Datum		v[2];
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("user_id must not be NULL")));
+	v[0] = PG_GETARG_DATUM(0);
+	v[1] = TimestampTzGetDatum(touch_time(fcinfo));
+	SPI_connect();
+	sm_exec(&q_touch, v, NULL, false, 0);
+	if (SPI_processed == 0)
+		user_domain(PG_GETARG_INT64(0));	/* unknown ids are errors */
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * seatmgr_touch(user_ids[], at): one statement for the whole batch; an
+ * unknown or NULL id fails the call before anything changes.
+ */
+static SeatQuery q_touch_missing = {
+	"SELECT u.id FROM unnest($1::bigint[]) AS u(id)"
+	" WHERE u.id IS NULL OR NOT EXISTS (SELECT 1 FROM seatmgr.users x WHERE x.user_id = u.id)"
+	" LIMIT 1",
+	1, {INT8ARRAYOID}
+};
+
+static SeatQuery q_touch_many = {
+	"UPDATE seatmgr.users u SET last_active_at = $2"
+	"  FROM (SELECT DISTINCT id FROM unnest($1::bigint[]) AS t(id)) t"
+	" WHERE u.user_id = t.id AND (u.last_active_at IS NULL OR u.last_active_at < $2)",
+	2, {INT8ARRAYOID, TIMESTAMPTZOID}
+};
+
+Datum
+seatmgr_touch_many(PG_FUNCTION_ARGS)
+{
+	Datum		v[2];
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("user_ids must not be NULL")));
+	v[0] = PG_GETARG_DATUM(0);
+	v[1] = TimestampTzGetDatum(touch_time(fcinfo));
+	SPI_connect();
+	sm_exec(&q_touch_missing, v, NULL, false, 1);
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		int64		id = sm_get_int64(0, 1, &isnull);
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("user_ids must not contain NULL")));
+		sm_error_missing("user", id);
+	}
+	sm_exec(&q_touch_many, v, NULL, false, 0);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * seatmgr_explain(user_id): each licence of the user, its sources as
+ * kind:ref, and what happens to it next.
+ */
+static SeatQuery q_explain = {
+	"SELECT l.division_id, l.status,"
+	"       array_agg(s.kind || coalesce(':' || s.ref_id, '') ORDER BY s.added_at, s.kind, s.ref_id)"
+	"         FILTER (WHERE s.kind IS NOT NULL),"
+	"       CASE l.status"
+	"         WHEN 'active' THEN 'holds a seat in division ' || d.name || ' since ' || l.granted_at"
+	"         WHEN 'waitlisted' THEN 'waits for a seat in division ' || d.name || ', position '"
+	"              || (SELECT count(*) FROM seatmgr.licenses w WHERE w.division_id = l.division_id"
+	"                     AND w.status = 'waitlisted' AND (w.granted_at, w.user_id) <= (l.granted_at, l.user_id))"
+	"         ELSE 'deactivated in division ' || d.name || ' since ' || l.deactivated_at"
+	"              || coalesce(' by run ' || l.deactivated_by_run, '') || '; a new source gives the seat back'"
+	"       END"
+	"  FROM seatmgr.licenses l"
+	"  JOIN seatmgr.divisions d ON d.division_id = l.division_id"
+	"  LEFT JOIN seatmgr.license_sources s ON s.user_id = l.user_id AND s.division_id = l.division_id"
+	" WHERE l.user_id = $1"
+	" GROUP BY l.user_id, l.division_id, l.status, l.granted_at, l.deactivated_at, l.deactivated_by_run, d.name"
+	" ORDER BY l.division_id",
+	1, {INT8OID}
+};
+
+Datum
+seatmgr_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		user_id = PG_GETARG_INT64(0);
+	Datum		v[1] = {Int64GetDatum(user_id)};
+
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	user_domain(user_id);
+	sm_exec(&q_explain, v, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4];
+
+		for (int c = 0; c < 4; c++)
+			values[c] = sm_get(i, c + 1, &nulls[c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,463 @@
+/*
+ * license.c: the licence core.
+ *
+ * Every rule that gives or takes a licence goes through the functions here:
+ * a source is added (R1-R4, R9) or dropped (R4, R5); a licence whose last
+ * source goes is removed; seats are counted per limited division in
+ * seatmgr.seat_counts, whose row is the lock that keeps R6 true under any
+ * concurrency: in READ COMMITTED the UPDATE waits and re-checks the count,
+ * in REPEATABLE READ and SERIALIZABLE it fails with a serialization error.
+ *
+ * A licence row is always locked before its sources are read or changed
+ * (the "lock" queries update it in place), so that a removal racing an
+ * invite either sees the new source or waits for it.
+ *
+ * All functions expect the caller to be connected to SPI.
+ */
+#include "seatmgr.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+
+static SeatQuery q_division = {
+	"SELECT domain_id, paid, seat_limit, on_full = 'error', name"
+	"  FROM seatmgr.divisions WHERE division_id = $1",
+	1, {INT8OID}
+};
+
+bool
+sm_load_division(int64 division_id, Division *d)
+{
+	Datum		v[1] = {Int64GetDatum(division_id)};
+	bool		isnull;
+
+	sm_exec(&q_division, v, NULL, false, 1);
+	if (SPI_processed == 0)
+		return false;
+	d->division_id = division_id;
+	d->domain_id = sm_get_int64(0, 1, NULL);
+	d->paid = sm_get_bool(0, 2);
+	d->seat_limit = DatumGetInt32(sm_get(0, 3, &isnull));
+	d->limited = !isnull;
+	d->on_full_error = sm_get_bool(0, 4);
+	d->name = sm_get_text(0, 5);
+	return true;
+}
+
+/* ---------------------------------------------------------------------
+ * Seats
+ * ---------------------------------------------------------------------
+ */
+
+static SeatQuery q_claim_seat = {
+	"UPDATE seatmgr.seat_counts SET active = active + 1"
+	" WHERE division_id = $1 AND active < $2 RETURNING active",
+	2, {INT8OID, INT8OID}
+};
+
+static SeatQuery q_release_seat = {
+	"UPDATE seatmgr.seat_counts SET active = active - 1 WHERE division_id = $1",
+	1, {INT8OID}
+};
+
+/* Takes a seat of a limited division if one is free; unlimited always can. */
+static bool
+claim_seat(Division *d)
+{
+	Datum		v[2];
+
+	if (!d->limited)
+		return true;
+	v[0] = Int64GetDatum(d->division_id);
+	v[1] = Int64GetDatum(d->seat_limit);
+	sm_exec(&q_claim_seat, v, NULL, false, 1);
+	return SPI_processed == 1;
+}
+
+static void
+release_seat(Division *d)
+{
+	Datum		v[1];
+
+	if (!d->limited)
+		return;
+	v[0] = Int64GetDatum(d->division_id);
+	sm_exec(&q_release_seat, v, NULL, false, 0);
+}
+
+static void error_division_full(Division *d, int64 user_id) pg_attribute_noreturn();
+
+static void
+error_division_full(Division *d, int64 user_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("division " INT64_FORMAT " (\"%s\") is full: all " INT64_FORMAT " seats are taken",
+					d->division_id, d->name, d->seat_limit),
+			 errdetail("No seat for %s.", sm_user_label(user_id)),
+			 errhint("Raise seat_limit, free a seat, or set on_full = 'waitlist' to queue new licenses.")));
+}
+
+/*
+ * The oldest waitlisted licence of the division gets the seat, and its clock
+ * restarts (SPEC section 2).
+ */
+static SeatQuery q_promote = {
+	"UPDATE seatmgr.licenses l SET status = 'active', granted_at = now()"
+	"  FROM (SELECT user_id FROM seatmgr.licenses"
+	"         WHERE division_id = $1 AND status = 'waitlisted'"
+	"         ORDER BY granted_at, user_id LIMIT 1 FOR UPDATE) w"
+	" WHERE l.division_id = $1 AND l.user_id = w.user_id"
+	" RETURNING l.user_id",
+	1, {INT8OID}
+};
+
+/* Hands free seats of the division to its waitlist, oldest first (R6). */
+static void
+fill_from_waitlist(Division *d)
+{
+	for (;;)
+	{
+		Datum		v[1] = {Int64GetDatum(d->division_id)};
+		int64		user_id;
+
+		if (!claim_seat(d))
+			return;
+		sm_exec(&q_promote, v, NULL, false, 0);
+		if (SPI_processed == 0)
+		{
+			release_seat(d);
+			return;
+		}
+		user_id = sm_get_int64(0, 1, NULL);
+		sm_log_event(user_id, d->division_id, "granted", NULL, 0, false);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Events
+ * ---------------------------------------------------------------------
+ */
+
+static SeatQuery q_event = {
+	"INSERT INTO seatmgr.license_events"
+	" (user_id, division_id, event, source_kind, source_ref, actor)"
+	" VALUES ($1, $2, $3, $4, $5, $6)",
+	6, {INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID, TEXTOID}
+};
+
+void
+sm_log_event(int64 user_id, int64 division_id, const char *event,
+			 const char *source_kind, int64 source_ref, bool has_ref)
+{
+	Datum		v[6];
+	char		n[7] = "      ";
+
+	v[0] = Int64GetDatum(user_id);
+	v[1] = Int64GetDatum(division_id);
+	v[2] = CStringGetTextDatum(event);
+	if (source_kind)
+		v[3] = CStringGetTextDatum(source_kind);
+	else
+		n[3] = 'n';
+	v[4] = Int64GetDatum(source_ref);
+	if (!has_ref)
+		n[4] = 'n';
+	v[5] = CStringGetTextDatum(sm_actor());
+	sm_exec(&q_event, v, n, false, 0);
+}
+
+/* ---------------------------------------------------------------------
+ * Sources
+ * ---------------------------------------------------------------------
+ */
+
+/* Locks the licence row (an in-place update) and returns its status. */
+static SeatQuery q_lock_license = {
+	"UPDATE seatmgr.licenses SET status = status"
+	" WHERE user_id = $1 AND division_id = $2 RETURNING status",
+	2, {INT8OID, INT8OID}
+};
+
+static SeatQuery q_insert_license = {
+	"INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)"
+	" VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+	4, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID}
+};
+
+static SeatQuery q_insert_source = {
+	"INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
+	" VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+	5, {INT8OID, INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID}
+};
+
+static SeatQuery q_reactivate = {
+	"UPDATE seatmgr.licenses SET status = $3, granted_at = now(),"
+	"       deactivated_at = NULL, deactivated_by_run = NULL"
+	" WHERE user_id = $1 AND division_id = $2",
+	3, {INT8OID, INT8OID, TEXTOID}
+};
+
+/* Returns the status of the locked licence, or NULL when there is none. */
+static char *
+lock_license(int64 user_id, int64 division_id)
+{
+	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
+
+	sm_exec(&q_lock_license, v, NULL, false, 0);
+	return SPI_processed == 0 ? NULL : sm_get_text(0, 1);
+}
+
+static bool
+insert_source(int64 user_id, int64 division_id, const char *kind,
+			  int64 ref_id, bool has_ref, TimestampTz added_at)
+{
+	Datum		v[5];
+	char		n[6] = "     ";
+
+	v[0] = Int64GetDatum(user_id);
+	v[1] = Int64GetDatum(division_id);
+	v[2] = CStringGetTextDatum(kind);
+	v[3] = Int64GetDatum(ref_id);
+	if (!has_ref)
+		n[3] = 'n';
+	v[4] = TimestampTzGetDatum(added_at);
+	sm_exec(&q_insert_source, v, n, false, 0);
+	return SPI_processed == 1;
+}
+
+/*
+ * Adds a source to the user's licence in the division, creating the licence
+ * (active, or waitlisted when the division is full) or reactivating a
+ * deactivated one (R9).  Unpaid divisions hold no licences: nothing happens.
+ * Returns the licence status afterwards, or NULL when nothing was given.
+ */
+const char *
+sm_add_source(int64 user_id, int64 division_id, const char *kind,
+			  int64 ref_id, bool has_ref, TimestampTz added_at)
+{
+	Division	d;
+	char	   *status;
+	const char *newstatus;
+
+	if (!sm_load_division(division_id, &d) || !d.paid)
+		return NULL;
+
+	for (;;)
+	{
+		Datum		v[4];
+
+		status = lock_license(user_id, division_id);
+		if (status != NULL)
+			break;
+
+		/* a new licence: take a seat first, so a full division waitlists */
+		if (claim_seat(&d))
+			newstatus = "active";
+		else if (d.on_full_error)
+			error_division_full(&d, user_id);
+		else
+			newstatus = "waitlisted";
+
+		v[0] = Int64GetDatum(user_id);
+		v[1] = Int64GetDatum(division_id);
+		v[2] = CStringGetTextDatum(newstatus);
+		v[3] = TimestampTzGetDatum(added_at);
+		sm_exec(&q_insert_license, v, NULL, false, 0);
+		if (SPI_processed == 1)
+		{
+			insert_source(user_id, division_id, kind, ref_id, has_ref, added_at);
+			sm_log_event(user_id, division_id,
+						 strcmp(newstatus, "active") == 0 ? "granted" : "waitlisted",
+						 kind, ref_id, has_ref);
+			return newstatus;
+		}
+		/* a concurrent transaction created it first: give the seat back */
+		if (strcmp(newstatus, "active") == 0)
+			release_seat(&d);
+	}
+
+	if (!insert_source(user_id, division_id, kind, ref_id, has_ref, added_at))
+		return status;			/* the licence already had this source */
+
+	if (strcmp(status, "deactivated") == 0)
+	{
+		Datum		v[3];
+
+		/* R9: a new source gives the seat back, subject to R6 */
+		if (claim_seat(&d))
+			newstatus = "active";
+		else if (d.on_full_error)
+			error_division_full(&d, user_id);
+		else
+			newstatus = "waitlisted";
+		v[0] = Int64GetDatum(user_id);
+		v[1] = Int64GetDatum(division_id);
+		v[2] = CStringGetTextDatum(newstatus);
+		sm_exec(&q_reactivate, v, NULL, false, 0);
+		sm_log_event(user_id, division_id,
+					 strcmp(newstatus, "active") == 0 ? "reactivated" : "waitlisted",
+					 kind, ref_id, has_ref);
+		return newstatus;
+	}
+	return status;
+}
+
+static SeatQuery q_delete_source = {
+	"DELETE FROM seatmgr.license_sources"
+	" WHERE user_id = $1 AND division_id = $2 AND kind = $3"
+	"   AND ref_id IS NOT DISTINCT FROM $4",
+	4, {INT8OID, INT8OID, TEXTOID, INT8OID}
+};
+
+static SeatQuery q_has_sources = {
+	"SELECT 1 FROM seatmgr.license_sources WHERE user_id = $1 AND division_id = $2 LIMIT 1",
+	2, {INT8OID, INT8OID}
+};
+
+static SeatQuery q_delete_license = {
+	"DELETE FROM seatmgr.licenses WHERE user_id = $1 AND division_id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+/* Deletes a locked licence and its sources, freeing its seat (R5). */
+static void
+delete_license(int64 user_id, int64 division_id, const char *status,
+			   const char *kind, int64 ref_id, bool has_ref)
+{
+	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
+
+	sm_exec(&q_delete_license, v, NULL, false, 0);
+	sm_log_event(user_id, division_id, "removed", kind, ref_id, has_ref);
+	if (strcmp(status, "active") == 0)
+	{
+		Division	d;
+
+		if (sm_load_division(division_id, &d))
+		{
+			release_seat(&d);
+			fill_from_waitlist(&d);
+		}
+	}
+}
+
+/*
+ * Drops one source of the user's licence in the division; a licence left
+ * without sources is removed (R5).
+ */
+void
+sm_drop_source(int64 user_id, int64 division_id, const char *kind,
+			   int64 ref_id, bool has_ref)
+{
+	Datum		v[4];
+	char		n[5] = "    ";
+	char	   *status;
+
+	status = lock_license(user_id, division_id);
+	if (status == NULL)
+		return;					/* already gone, e.g. by a cascade */
+
+	v[0] = Int64GetDatum(user_id);
+	v[1] = Int64GetDatum(division_id);
+	v[2] = CStringGetTextDatum(kind);
+	v[3] = Int64GetDatum(ref_id);
+	if (!has_ref)
+		n[3] = 'n';
+	sm_exec(&q_delete_source, v, n, false, 0);
+	if (SPI_processed == 0)
+		return;
+
+	sm_exec(&q_has_sources, v, NULL, false, 1);
+	if (SPI_processed > 0)
+		return;					/* another source keeps it (Asana: Sam) */
+
+	delete_license(user_id, division_id, status, kind, ref_id, has_ref);
+}
+
+static SeatQuery q_sources_by_ref = {
+	"SELECT division_id FROM seatmgr.license_sources"
+	" WHERE user_id = $1 AND kind = $2 AND ref_id = $3",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+/*
+ * Drops the source kind:ref from every licence of the user, whatever its
+ * division: a team's division may have changed, or the team be gone.
+ */
+void
+sm_drop_source_by_ref(int64 user_id, const char *kind, int64 ref_id)
+{
+	Datum		v[3] = {Int64GetDatum(user_id), CStringGetTextDatum(kind), Int64GetDatum(ref_id)};
+	int64	   *divisions;
+	uint64		ndivisions;
+
+	sm_exec(&q_sources_by_ref, v, NULL, false, 0);
+	ndivisions = SPI_processed;
+	divisions = palloc(sizeof(int64) * (ndivisions + 1));
+	for (uint64 i = 0; i < ndivisions; i++)
+		divisions[i] = sm_get_int64(i, 1, NULL);
+	for (uint64 i = 0; i < ndivisions; i++)
+		sm_drop_source(user_id, divisions[i], kind, ref_id, true);
+	pfree(divisions);
+}
+
+static SeatQuery q_delete_all_sources = {
+	"DELETE FROM seatmgr.license_sources WHERE user_id = $1 AND division_id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+/* Removes the licence whatever its sources (R4, seatmgr_remove_license). */
+void
+sm_remove_license(int64 user_id, int64 division_id)
+{
+	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
+	char	   *status = lock_license(user_id, division_id);
+
+	if (status == NULL)
+		return;
+	sm_exec(&q_delete_all_sources, v, NULL, false, 0);
+	delete_license(user_id, division_id, status, SRC_ADMIN, 0, false);
+}
+
+static SeatQuery q_recount = {
+	"INSERT INTO seatmgr.seat_counts AS c (division_id, active)"
+	" SELECT $1, count(*) FROM seatmgr.licenses WHERE division_id = $1 AND status = 'active'"
+	" ON CONFLICT (division_id) DO UPDATE SET active = excluded.active",
+	1, {INT8OID}
+};
+
+static SeatQuery q_promote_all = {
+	"UPDATE seatmgr.licenses SET status = 'active', granted_at = now()"
+	" WHERE division_id = $1 AND status = 'waitlisted' RETURNING user_id",
+	1, {INT8OID}
+};
+
+/*
+ * A division's seat_limit was set or changed: count its seats again and
+ * give free seats to the waitlist; without a limit everyone waiting gets one.
+ */
+void
+sm_seat_limit_changed(int64 division_id)
+{
+	Datum		v[1] = {Int64GetDatum(division_id)};
+	Division	d;
+
+	if (!sm_load_division(division_id, &d))
+		return;
+	sm_exec(&q_recount, v, NULL, false, 0);
+	if (d.limited)
+	{
+		fill_from_waitlist(&d);
+		return;
+	}
+	sm_exec(&q_promote_all, v, NULL, false, 0);
+	{
+		uint64		n = SPI_processed;
+		int64	   *users = palloc(sizeof(int64) * (n + 1));
+
+		for (uint64 i = 0; i < n; i++)
+			users[i] = sm_get_int64(i, 1, NULL);
+		for (uint64 i = 0; i < n; i++)
+			sm_log_event(users[i], division_id, "granted", NULL, 0, false);
+	}
+}

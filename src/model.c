@@ -1,0 +1,893 @@
+/*
+ * model.c: the triggers on the tables an application writes.
+ *
+ * seatmgr.validate_row (BEFORE INSERT OR UPDATE) rejects bad rows with a
+ * message that names the bad value (SPEC section 5): an unknown id
+ * (23503), a malformed e-mail or domain name, a cross-domain reference, a
+ * share with oneself, a non-positive interval (23514).  It also lower-cases
+ * domain names and maintains policies.next_run_at (R11).
+ *
+ * seatmgr.model_change (AFTER INSERT OR UPDATE OR DELETE) applies the
+ * licence rules: team invites (R1), shares (R2), groups and their grants
+ * (R3), losing sources (R5) and seat limits (R6) through license.c.
+ */
+#include "seatmgr.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/rel.h"
+
+PG_FUNCTION_INFO_V1(seatmgr_validate_row);
+PG_FUNCTION_INFO_V1(seatmgr_model_change);
+
+/* ---------------------------------------------------------------------
+ * Tuple access
+ * ---------------------------------------------------------------------
+ */
+
+typedef struct Row
+{
+	HeapTuple	tuple;
+	TupleDesc	desc;
+} Row;
+
+static Datum
+col(Row *r, const char *name, bool *isnull)
+{
+	int			attno = SPI_fnumber(r->desc, name);
+
+	if (attno <= 0)
+		elog(ERROR, "seatmgr: column \"%s\" not found", name);
+	return SPI_getbinval(r->tuple, r->desc, attno, isnull);
+}
+
+static int64
+col_int64(Row *r, const char *name, bool *isnull)
+{
+	bool		n;
+	Datum		d = col(r, name, &n);
+
+	if (isnull)
+		*isnull = n;
+	return n ? 0 : DatumGetInt64(d);
+}
+
+static char *
+col_text(Row *r, const char *name)
+{
+	bool		n;
+	Datum		d = col(r, name, &n);
+
+	return n ? NULL : TextDatumGetCString(d);
+}
+
+static bool
+col_bool(Row *r, const char *name)
+{
+	bool		n;
+	Datum		d = col(r, name, &n);
+
+	return !n && DatumGetBool(d);
+}
+
+static bool
+col_changed(Row *o, Row *n, const char *name)
+{
+	bool		on,
+				nn;
+	int64		ov = col_int64(o, name, &on);
+	int64		nv = col_int64(n, name, &nn);
+
+	return on != nn || ov != nv;
+}
+
+/* ---------------------------------------------------------------------
+ * Entities and their domains
+ * ---------------------------------------------------------------------
+ */
+
+typedef enum Entity
+{
+	E_DOMAIN,
+	E_DIVISION,
+	E_TEAM,
+	E_USER,
+	E_GROUP,
+	E_COUNT
+} Entity;
+
+static const char *const entity_name[E_COUNT] = {"domain", "division", "team", "user", "group"};
+
+static SeatQuery q_entity_domain[E_COUNT] = {
+	{"SELECT domain_id FROM seatmgr.domains WHERE domain_id = $1", 1, {INT8OID}},
+	{"SELECT domain_id FROM seatmgr.divisions WHERE division_id = $1", 1, {INT8OID}},
+	{"SELECT domain_id FROM seatmgr.teams WHERE team_id = $1", 1, {INT8OID}},
+	{"SELECT domain_id FROM seatmgr.users WHERE user_id = $1", 1, {INT8OID}},
+	{"SELECT domain_id FROM seatmgr.groups WHERE group_id = $1", 1, {INT8OID}},
+};
+
+/* The domain of an entity; an unknown id is an error that names it. */
+static int64
+entity_domain(Entity e, int64 id)
+{
+	Datum		v[1] = {Int64GetDatum(id)};
+
+	sm_exec(&q_entity_domain[e], v, NULL, false, 1);
+	if (SPI_processed == 0)
+		sm_error_missing(entity_name[e], id);
+	return sm_get_int64(0, 1, NULL);
+}
+
+static char *
+entity_label(Entity e, int64 id)
+{
+	if (e == E_USER)
+		return sm_user_label(id);
+	return psprintf("%s " INT64_FORMAT, entity_name[e], id);
+}
+
+/*
+ * Checks that entity e (id) lives in the domain of owner (owner_id), whose
+ * domain is owner_domain.  Nothing joins across domains (SPEC section 6).
+ */
+static void
+require_same_domain(Entity e, int64 id, Entity owner, int64 owner_id, int64 owner_domain)
+{
+	int64		domain = entity_domain(e, id);
+
+	if (domain != owner_domain)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s belongs to domain \"%s\", not to domain \"%s\" of %s",
+						entity_label(e, id), sm_domain_name(domain),
+						sm_domain_name(owner_domain), entity_label(owner, owner_id)),
+				 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
+}
+
+static void
+forbid_domain_move(Row *o, Row *n, const char *what, const char *idcol)
+{
+	if (o->tuple && col_changed(o, n, "domain_id"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot move %s " INT64_FORMAT " from domain \"%s\" to domain \"%s\"",
+						what, col_int64(n, idcol, NULL),
+						sm_domain_name(col_int64(o, "domain_id", NULL)),
+						sm_domain_name(col_int64(n, "domain_id", NULL))),
+				 errhint("Create a new %s in the other domain instead.", what)));
+}
+
+/* ---------------------------------------------------------------------
+ * Value checks
+ * ---------------------------------------------------------------------
+ */
+
+/* A DNS name: two or more labels of [a-z0-9-], 1-63 chars each, no edge hyphen. */
+static bool
+valid_dns_name(const char *s)
+{
+	int			len = strlen(s);
+	int			labels = 0;
+	const char *p = s;
+
+	if (len == 0 || len > 253)
+		return false;
+	while (*p)
+	{
+		const char *start = p;
+
+		while (*p && *p != '.')
+		{
+			char		c = *p;
+
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+				return false;
+			p++;
+		}
+		if (p == start || p - start > 63 || *start == '-' || p[-1] == '-')
+			return false;
+		labels++;
+		if (*p == '.')
+		{
+			p++;
+			if (*p == '\0')
+				return false;	/* no trailing dot */
+		}
+	}
+	return labels >= 2;
+}
+
+static char *
+ascii_lower(const char *s)
+{
+	char	   *r = pstrdup(s);
+
+	for (char *p = r; *p; p++)
+		*p = pg_ascii_tolower((unsigned char) *p);
+	return r;
+}
+
+/* local@domain: a local part without spaces or specials, a DNS domain */
+static bool
+valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+	int			local_len;
+
+	if (at == NULL || strchr(at + 1, '@') != NULL)
+		return false;
+	local_len = at - s;
+	if (local_len == 0 || local_len > 64 || s[0] == '.' || at[-1] == '.')
+		return false;
+	for (const char *p = s; p < at; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c <= ' ' || c >= 127 || strchr("()<>,;:\\\"[]", c) != NULL)
+			return false;
+		if (c == '.' && p[1] == '.')
+			return false;
+	}
+	return valid_dns_name(ascii_lower(at + 1));
+}
+
+static void
+check_choice(Row *r, const char *column, const char *value, const char *const *choices, const char *hint)
+{
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(value, choices[i]) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("invalid %s \"%s\"", column, value),
+			 errhint("%s", hint)));
+}
+
+static void
+check_positive_interval(Row *r, const char *column)
+{
+	bool		isnull;
+	Datum		v = col(r, column, &isnull);
+	Interval	zero = {0};
+
+	if (isnull)
+		return;
+	if (!DatumGetBool(DirectFunctionCall2(interval_gt, v, IntervalPGetDatum(&zero))))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s must be a positive interval, not \"%s\"", column,
+						DatumGetCString(DirectFunctionCall1(interval_out, v))),
+				 errhint("Use an interval such as '30 days'.")));
+}
+
+/* ---------------------------------------------------------------------
+ * seatmgr.validate_row
+ * ---------------------------------------------------------------------
+ */
+
+static SeatQuery q_email_taken = {
+	"SELECT user_id FROM seatmgr.users WHERE lower(email) = lower($1) AND user_id <> $2 LIMIT 1",
+	2, {TEXTOID, INT8OID}
+};
+
+static const char *const object_types[] = {"project", "project_template", "portfolio", "goal", "dashboard", NULL};
+static const char *const on_full_choices[] = {"waitlist", "error", NULL};
+static const char *const grant_scopes[] = {"domain", "division", NULL};
+
+static HeapTuple
+replace_column(Row *r, const char *name, Datum value, bool isnull)
+{
+	int			attno = SPI_fnumber(r->desc, name);
+
+	return heap_modify_tuple_by_cols(r->tuple, r->desc, 1, &attno, &value, &isnull);
+}
+
+static HeapTuple
+validate_domains(Row *n, Row *o)
+{
+	char	   *name = col_text(n, "name");
+	char	   *lower = ascii_lower(name);
+
+	if (!valid_dns_name(lower))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("invalid domain name \"%s\"", name),
+				 errhint("A domain name is a DNS name such as acme.com: labels of letters, digits and hyphens separated by dots.")));
+	if (strcmp(lower, name) == 0)
+		return n->tuple;
+	return replace_column(n, "name", CStringGetTextDatum(lower), false);
+}
+
+static void
+validate_users(Row *n, Row *o)
+{
+	char	   *email = col_text(n, "email");
+	Datum		v[2];
+
+	forbid_domain_move(o, n, "user", "user_id");
+	entity_domain(E_DOMAIN, col_int64(n, "domain_id", NULL));
+	if (!valid_email(email))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("invalid e-mail address \"%s\"", email),
+				 errhint("An e-mail address looks like name@example.com.")));
+	v[0] = CStringGetTextDatum(email);
+	v[1] = Int64GetDatum(col_int64(n, "user_id", NULL));
+	sm_exec(&q_email_taken, v, NULL, false, 1);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("e-mail address \"%s\" is already used by %s",
+						email, sm_user_label(sm_get_int64(0, 1, NULL))),
+				 errhint("E-mail addresses are unique regardless of case.")));
+}
+
+static void
+validate_divisions(Row *n, Row *o)
+{
+	bool		isnull;
+	Datum		limit = col(n, "seat_limit", &isnull);
+	char	   *on_full = col_text(n, "on_full");
+	Datum		price;
+
+	forbid_domain_move(o, n, "division", "division_id");
+	entity_domain(E_DOMAIN, col_int64(n, "domain_id", NULL));
+	if (!isnull && DatumGetInt32(limit) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("seat_limit must be at least 0, not %d", DatumGetInt32(limit)),
+				 errhint("Use NULL for an unlimited division.")));
+	price = col(n, "seat_price", &isnull);
+	if (!isnull && DatumGetBool(DirectFunctionCall2(numeric_lt, price,
+													DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("seat_price must not be negative, not %s",
+						DatumGetCString(DirectFunctionCall1(numeric_out, price)))));
+	if (on_full)
+		check_choice(n, "on_full", on_full, on_full_choices, "Use 'waitlist' or 'error'.");
+}
+
+static void
+validate_teams(Row *n, Row *o)
+{
+	bool		isnull;
+	int64		team_id = col_int64(n, "team_id", NULL);
+	int64		domain_id = col_int64(n, "domain_id", NULL);
+	int64		division_id = col_int64(n, "division_id", &isnull);
+
+	forbid_domain_move(o, n, "team", "team_id");
+	entity_domain(E_DOMAIN, domain_id);
+	if (!isnull)
+		require_same_domain(E_DIVISION, division_id, E_TEAM, team_id, domain_id);
+}
+
+static void
+validate_groups(Row *n, Row *o)
+{
+	forbid_domain_move(o, n, "group", "group_id");
+	entity_domain(E_DOMAIN, col_int64(n, "domain_id", NULL));
+}
+
+/* A member row: user_id (or the entity in member_col) joins the container. */
+static void
+validate_link(Row *n, Entity container, const char *container_col, Entity member, const char *member_col)
+{
+	int64		cid = col_int64(n, container_col, NULL);
+	int64		cdomain = entity_domain(container, cid);
+
+	require_same_domain(member, col_int64(n, member_col, NULL), container, cid, cdomain);
+}
+
+static void
+validate_shares(Row *n, Row *o)
+{
+	bool		isnull;
+	int64		sharer = col_int64(n, "sharer_id", NULL);
+	int64		recipient = col_int64(n, "recipient_id", NULL);
+	int64		division = col_int64(n, "division_id", &isnull);
+	char	   *object_type = col_text(n, "object_type");
+
+	entity_domain(E_USER, sharer);
+	entity_domain(E_USER, recipient);
+	if (!isnull)
+		entity_domain(E_DIVISION, division);
+	if (sharer == recipient)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s cannot share an object with themself", sm_user_label(sharer)),
+				 errhint("sharer_id and recipient_id must be different users.")));
+	if (object_type)
+		check_choice(n, "object_type", object_type, object_types,
+					 "Use project, project_template, portfolio, goal or dashboard.");
+	/* a recipient of another domain is allowed: the share gives nothing (R2) */
+}
+
+static void
+validate_exclusions(Row *n, Row *o)
+{
+	bool		nouser,
+				nogroup;
+	int64		domain_id = col_int64(n, "domain_id", NULL);
+	int64		user_id = col_int64(n, "user_id", &nouser);
+	int64		group_id = col_int64(n, "group_id", &nogroup);
+
+	entity_domain(E_DOMAIN, domain_id);
+	if (nouser == nogroup)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("an exclusion names exactly one of user_id and group_id, not %s",
+						nouser ? "neither" : "both"),
+				 errhint("Add one exclusion per user and one per group.")));
+	if (!nouser && entity_domain(E_USER, user_id) != domain_id)
+		require_same_domain(E_USER, user_id, E_DOMAIN, domain_id, domain_id);
+	if (!nogroup && entity_domain(E_GROUP, group_id) != domain_id)
+		require_same_domain(E_GROUP, group_id, E_DOMAIN, domain_id, domain_id);
+}
+
+/*
+ * R11: enabling sets next_run_at to now() + run_every unless it is given,
+ * disabling clears it, an enabled policy keeps whatever an admin sets.
+ */
+static HeapTuple
+validate_policies(Row *n, Row *o)
+{
+	bool		enabled = col_bool(n, "enabled");
+	bool		was_enabled = o->tuple != NULL && col_bool(o, "enabled");
+	bool		next_null;
+	char	   *scope = col_text(n, "grant_scope");
+
+	(void) col(n, "next_run_at", &next_null);
+
+	entity_domain(E_DIVISION, col_int64(n, "division_id", NULL));
+	check_positive_interval(n, "run_every");
+	check_positive_interval(n, "grant_active_within");
+	check_positive_interval(n, "revoke_inactive_after");
+	if (scope)
+		check_choice(n, "grant_scope", scope, grant_scopes, "Use 'domain' or 'division'.");
+
+	if (!enabled)
+		return next_null ? n->tuple : replace_column(n, "next_run_at", (Datum) 0, true);
+	if (!was_enabled && next_null)
+	{
+		bool		isnull;
+		Datum		every = col(n, "run_every", &isnull);
+		Datum		at;
+
+		if (isnull)
+			return n->tuple;	/* NOT NULL reports it */
+		at = DirectFunctionCall2(timestamptz_pl_interval,
+								 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), every);
+		return replace_column(n, "next_run_at", at, false);
+	}
+	return n->tuple;
+}
+
+Datum
+seatmgr_validate_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	Row			n,
+				o = {NULL, NULL};
+	const char *table;
+	HeapTuple	result;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trig->tg_event))
+		elog(ERROR, "seatmgr.validate_row must be a BEFORE ROW trigger");
+
+	n.desc = o.desc = RelationGetDescr(trig->tg_relation);
+	if (TRIGGER_FIRED_BY_UPDATE(trig->tg_event))
+	{
+		n.tuple = trig->tg_newtuple;
+		o.tuple = trig->tg_trigtuple;
+	}
+	else
+		n.tuple = trig->tg_trigtuple;
+	result = n.tuple;
+	table = RelationGetRelationName(trig->tg_relation);
+
+	SPI_connect();
+	if (strcmp(table, "domains") == 0)
+		result = validate_domains(&n, &o);
+	else if (strcmp(table, "users") == 0)
+		validate_users(&n, &o);
+	else if (strcmp(table, "divisions") == 0)
+		validate_divisions(&n, &o);
+	else if (strcmp(table, "teams") == 0)
+		validate_teams(&n, &o);
+	else if (strcmp(table, "groups") == 0)
+		validate_groups(&n, &o);
+	else if (strcmp(table, "team_members") == 0)
+		validate_link(&n, E_TEAM, "team_id", E_USER, "user_id");
+	else if (strcmp(table, "group_members") == 0)
+		validate_link(&n, E_GROUP, "group_id", E_USER, "user_id");
+	else if (strcmp(table, "group_grants") == 0)
+		validate_link(&n, E_GROUP, "group_id", E_DIVISION, "division_id");
+	else if (strcmp(table, "shares") == 0)
+		validate_shares(&n, &o);
+	else if (strcmp(table, "exclusions") == 0)
+		validate_exclusions(&n, &o);
+	else if (strcmp(table, "policies") == 0)
+		result = validate_policies(&n, &o);
+	else
+		elog(ERROR, "seatmgr.validate_row: unexpected table \"%s\"", table);
+
+	/* a modified tuple lives in the SPI context: copy it out first */
+	if (result != n.tuple)
+		result = SPI_copytuple(result);
+	SPI_finish();
+	return PointerGetDatum(result);
+}
+
+/* ---------------------------------------------------------------------
+ * seatmgr.model_change: the licence rules
+ * ---------------------------------------------------------------------
+ */
+
+static SeatQuery q_team_division = {
+	"SELECT division_id FROM seatmgr.teams WHERE team_id = $1", 1, {INT8OID}
+};
+
+/* R1: a member of a paid team holds a licence in the team's division. */
+static void
+team_member_added(int64 team_id, int64 user_id, TimestampTz added_at)
+{
+	Datum		v[1] = {Int64GetDatum(team_id)};
+	bool		isnull;
+	int64		division_id;
+
+	sm_exec(&q_team_division, v, NULL, false, 1);
+	if (SPI_processed == 0)
+		return;
+	division_id = sm_get_int64(0, 1, &isnull);
+	if (!isnull)
+		sm_add_source(user_id, division_id, SRC_TEAM, team_id, true, added_at);
+}
+
+/*
+ * R2: the division the share licenses the recipient in, if any: the given
+ * one where the sharer holds an active seat, else the sharer's
+ * earliest-granted active licence; always a paid division of the
+ * recipient's domain, and only for a recipient already licensed there or
+ * free (no active licence in any paid division).
+ */
+static SeatQuery q_share_division = {
+	"SELECT d.division_id"
+	"  FROM seatmgr.licenses l"
+	"  JOIN seatmgr.divisions d ON d.division_id = l.division_id"
+	"  JOIN seatmgr.users r ON r.user_id = $2 AND r.domain_id = d.domain_id"
+	" WHERE l.user_id = $1 AND l.status = 'active' AND d.paid"
+	"   AND ($3::bigint IS NULL OR l.division_id = $3)"
+	"   AND (EXISTS (SELECT 1 FROM seatmgr.licenses rl"
+	"                 WHERE rl.user_id = $2 AND rl.division_id = d.division_id)"
+	"        OR NOT EXISTS (SELECT 1 FROM seatmgr.licenses rl"
+	"                         JOIN seatmgr.divisions rd ON rd.division_id = rl.division_id"
+	"                        WHERE rl.user_id = $2 AND rl.status = 'active' AND rd.paid))"
+	" ORDER BY l.granted_at, l.division_id"
+	" LIMIT 1",
+	3, {INT8OID, INT8OID, INT8OID}
+};
+
+static void
+share_added(Row *n)
+{
+	bool		isnull;
+	Datum		v[3];
+	char		nulls[4] = "   ";
+	int64		share_id = col_int64(n, "share_id", NULL);
+	int64		recipient = col_int64(n, "recipient_id", NULL);
+
+	v[0] = Int64GetDatum(col_int64(n, "sharer_id", NULL));
+	v[1] = Int64GetDatum(recipient);
+	v[2] = Int64GetDatum(col_int64(n, "division_id", &isnull));
+	if (isnull)
+		nulls[2] = 'n';
+
+	/*
+	 * The earliest-granted active licence is the sharer's whether or not the
+	 * recipient qualifies there; look it up first when no division is given.
+	 */
+	if (isnull)
+	{
+		static SeatQuery q_sharer_first = {
+			"SELECT l.division_id FROM seatmgr.licenses l"
+			"  JOIN seatmgr.divisions d ON d.division_id = l.division_id"
+			" WHERE l.user_id = $1 AND l.status = 'active' AND d.paid"
+			" ORDER BY l.granted_at, l.division_id LIMIT 1",
+			1, {INT8OID}
+		};
+
+		sm_exec(&q_sharer_first, v, NULL, false, 1);
+		if (SPI_processed == 0)
+			return;
+		v[2] = Int64GetDatum(sm_get_int64(0, 1, NULL));
+		nulls[2] = ' ';
+	}
+	sm_exec(&q_share_division, v, nulls, false, 1);
+	if (SPI_processed == 0)
+		return;
+	sm_add_source(recipient, sm_get_int64(0, 1, NULL), SRC_SHARE, share_id, true,
+				  DatumGetTimestampTz(col(n, "shared_at", &isnull)));
+}
+
+static SeatQuery q_group_divisions = {
+	"SELECT g.division_id FROM seatmgr.group_grants g"
+	"  JOIN seatmgr.divisions d ON d.division_id = g.division_id"
+	" WHERE g.group_id = $1 AND d.paid ORDER BY g.division_id",
+	1, {INT8OID}
+};
+
+/* R3: a group member holds a licence in each paid division the group grants. */
+static void
+group_member_added(int64 group_id, int64 user_id, TimestampTz added_at)
+{
+	Datum		v[1] = {Int64GetDatum(group_id)};
+	uint64		n;
+	int64	   *divisions;
+
+	sm_exec(&q_group_divisions, v, NULL, false, 0);
+	n = SPI_processed;
+	divisions = palloc(sizeof(int64) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+		divisions[i] = sm_get_int64(i, 1, NULL);
+	for (uint64 i = 0; i < n; i++)
+		sm_add_source(user_id, divisions[i], SRC_GROUP, group_id, true, added_at);
+}
+
+/*
+ * Members of a team or group, read into memory before licences change (the
+ * SPI result is overwritten by every nested query).
+ */
+typedef struct Members
+{
+	uint64		n;
+	int64	   *user_ids;
+	int64	   *refs;
+	char	  **kinds;
+	TimestampTz *added_at;
+} Members;
+
+static void
+read_members(SeatQuery *q, Datum *args, Members *m)
+{
+	sm_exec(q, args, NULL, false, 0);
+	m->n = SPI_processed;
+	m->user_ids = palloc(sizeof(int64) * (m->n + 1));
+	m->refs = palloc(sizeof(int64) * (m->n + 1));
+	m->kinds = palloc(sizeof(char *) * (m->n + 1));
+	m->added_at = palloc(sizeof(TimestampTz) * (m->n + 1));
+	for (uint64 i = 0; i < m->n; i++)
+	{
+		bool		isnull;
+
+		m->user_ids[i] = sm_get_int64(i, 1, NULL);
+		m->refs[i] = sm_get_int64(i, 2, NULL);
+		m->kinds[i] = sm_get_text(i, 3);
+		m->added_at[i] = DatumGetTimestampTz(sm_get(i, 4, &isnull));
+	}
+}
+
+static SeatQuery q_group_members = {
+	"SELECT user_id, group_id, 'group', added_at FROM seatmgr.group_members"
+	" WHERE group_id = $1 ORDER BY added_at, user_id",
+	1, {INT8OID}
+};
+
+static SeatQuery q_team_members = {
+	"SELECT user_id, team_id, 'team', added_at FROM seatmgr.team_members"
+	" WHERE team_id = $1 ORDER BY added_at, user_id",
+	1, {INT8OID}
+};
+
+/* Everyone a division's teams and group grants license, oldest first. */
+static SeatQuery q_division_members = {
+	"SELECT tm.user_id, tm.team_id, 'team', tm.added_at"
+	"  FROM seatmgr.team_members tm JOIN seatmgr.teams t ON t.team_id = tm.team_id"
+	" WHERE t.division_id = $1"
+	" UNION ALL "
+	"SELECT gm.user_id, gm.group_id, 'group', gm.added_at"
+	"  FROM seatmgr.group_members gm JOIN seatmgr.group_grants g ON g.group_id = gm.group_id"
+	" WHERE g.division_id = $1"
+	" ORDER BY 4, 1",
+	1, {INT8OID}
+};
+
+static void
+add_members(Members *m, int64 division_id)
+{
+	for (uint64 i = 0; i < m->n; i++)
+		sm_add_source(m->user_ids[i], division_id, m->kinds[i], m->refs[i], true, m->added_at[i]);
+}
+
+static void
+division_changed(Row *n, Row *o, bool inserted)
+{
+	int64		division_id = col_int64(n, "division_id", NULL);
+
+	if (inserted || col_changed(o, n, "seat_limit"))
+		sm_seat_limit_changed(division_id);
+	if (!inserted && col_bool(n, "paid") && !col_bool(o, "paid"))
+	{
+		/* a division becoming paid makes its teams and group grants paid */
+		Datum		v[1] = {Int64GetDatum(division_id)};
+		Members		m;
+
+		read_members(&q_division_members, v, &m);
+		add_members(&m, division_id);
+	}
+}
+
+static void
+team_moved(Row *n, Row *o)
+{
+	int64		team_id = col_int64(n, "team_id", NULL);
+	bool		isnull;
+	int64		division_id = col_int64(n, "division_id", &isnull);
+	Datum		v[1] = {Int64GetDatum(team_id)};
+	Members		m;
+
+	if (!col_changed(o, n, "division_id"))
+		return;
+	read_members(&q_team_members, v, &m);
+	for (uint64 i = 0; i < m.n; i++)
+		sm_drop_source_by_ref(m.user_ids[i], SRC_TEAM, team_id);
+	if (!isnull)
+		add_members(&m, division_id);
+}
+
+static SeatQuery q_grant_holders = {
+	"SELECT user_id FROM seatmgr.license_sources"
+	" WHERE kind = 'group' AND ref_id = $1 AND division_id = $2",
+	2, {INT8OID, INT8OID}
+};
+
+static void
+group_grant_removed(int64 group_id, int64 division_id)
+{
+	Datum		v[2] = {Int64GetDatum(group_id), Int64GetDatum(division_id)};
+	uint64		n;
+	int64	   *users;
+
+	sm_exec(&q_grant_holders, v, NULL, false, 0);
+	n = SPI_processed;
+	users = palloc(sizeof(int64) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+		users[i] = sm_get_int64(i, 1, NULL);
+	for (uint64 i = 0; i < n; i++)
+		sm_drop_source(users[i], division_id, SRC_GROUP, group_id, true);
+}
+
+static void
+group_grant_added(int64 group_id, int64 division_id)
+{
+	Datum		v[1] = {Int64GetDatum(group_id)};
+	Members		m;
+
+	read_members(&q_group_members, v, &m);
+	add_members(&m, division_id);
+}
+
+static TimestampTz
+col_ts(Row *r, const char *name)
+{
+	bool		isnull;
+	Datum		d = col(r, name, &isnull);
+
+	return isnull ? GetCurrentTransactionStartTimestamp() : DatumGetTimestampTz(d);
+}
+
+/* The old row's effect is undone, then the new row's applied. */
+static void
+apply_row(const char *table, Row *r, bool add)
+{
+	if (strcmp(table, "team_members") == 0)
+	{
+		int64		team_id = col_int64(r, "team_id", NULL);
+		int64		user_id = col_int64(r, "user_id", NULL);
+
+		if (add)
+			team_member_added(team_id, user_id, col_ts(r, "added_at"));
+		else
+			sm_drop_source_by_ref(user_id, SRC_TEAM, team_id);
+	}
+	else if (strcmp(table, "shares") == 0)
+	{
+		if (add)
+			share_added(r);
+		else
+			sm_drop_source_by_ref(col_int64(r, "recipient_id", NULL), SRC_SHARE,
+								  col_int64(r, "share_id", NULL));
+	}
+	else if (strcmp(table, "group_members") == 0)
+	{
+		int64		group_id = col_int64(r, "group_id", NULL);
+		int64		user_id = col_int64(r, "user_id", NULL);
+
+		if (add)
+			group_member_added(group_id, user_id, col_ts(r, "added_at"));
+		else
+			sm_drop_source_by_ref(user_id, SRC_GROUP, group_id);
+	}
+	else if (strcmp(table, "group_grants") == 0)
+	{
+		int64		group_id = col_int64(r, "group_id", NULL);
+		int64		division_id = col_int64(r, "division_id", NULL);
+
+		if (add)
+			group_grant_added(group_id, division_id);
+		else
+			group_grant_removed(group_id, division_id);
+	}
+}
+
+/* Columns whose change re-applies a link row (UPDATE = delete + insert). */
+static bool
+link_changed(const char *table, Row *n, Row *o)
+{
+	if (strcmp(table, "team_members") == 0)
+		return col_changed(o, n, "team_id") || col_changed(o, n, "user_id");
+	if (strcmp(table, "group_members") == 0)
+		return col_changed(o, n, "group_id") || col_changed(o, n, "user_id");
+	if (strcmp(table, "group_grants") == 0)
+		return col_changed(o, n, "group_id") || col_changed(o, n, "division_id");
+	if (strcmp(table, "shares") == 0)
+		return col_changed(o, n, "sharer_id") || col_changed(o, n, "recipient_id") ||
+			col_changed(o, n, "division_id");
+	return false;
+}
+
+Datum
+seatmgr_model_change(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	Row			n = {NULL, NULL},
+				o = {NULL, NULL};
+	const char *table;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trig->tg_event))
+		elog(ERROR, "seatmgr.model_change must be an AFTER ROW trigger");
+
+	n.desc = o.desc = RelationGetDescr(trig->tg_relation);
+	if (TRIGGER_FIRED_BY_INSERT(trig->tg_event))
+		n.tuple = trig->tg_trigtuple;
+	else if (TRIGGER_FIRED_BY_DELETE(trig->tg_event))
+		o.tuple = trig->tg_trigtuple;
+	else
+	{
+		o.tuple = trig->tg_trigtuple;
+		n.tuple = trig->tg_newtuple;
+	}
+	table = RelationGetRelationName(trig->tg_relation);
+
+	SPI_connect();
+	if (strcmp(table, "divisions") == 0)
+	{
+		if (n.tuple)
+			division_changed(&n, &o, o.tuple == NULL);
+	}
+	else if (strcmp(table, "teams") == 0)
+	{
+		if (n.tuple && o.tuple)
+			team_moved(&n, &o);
+	}
+	else if (n.tuple && o.tuple)
+	{
+		if (link_changed(table, &n, &o))
+		{
+			apply_row(table, &o, false);
+			apply_row(table, &n, true);
+		}
+	}
+	else if (n.tuple)
+		apply_row(table, &n, true);
+	else
+		apply_row(table, &o, false);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,67 @@
+/*
+ * seatmgr.h: declarations shared by the C files of seatmgr.
+ *
+ * util.c      prepared-plan cache, value helpers, the acting role
+ * license.c   the licence core: add and drop sources, seats, waitlist, events
+ * model.c     the triggers on the model tables (validation and rules R1-R5)
+ * functions.c SQL-callable functions: grant, remove, touch, explain
+ */
+#ifndef SEATMGR_H
+#define SEATMGR_H
+
+#include "postgres.h"
+#include "executor/spi.h"
+#include "utils/timestamp.h"
+
+/* A query prepared once per backend and kept (SPI_keepplan). */
+typedef struct SeatQuery
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+	SPIPlanPtr	plan;
+} SeatQuery;
+
+extern int	sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount);
+extern Datum sm_get(int row, int col, bool *isnull);
+extern int64 sm_get_int64(int row, int col, bool *isnull);
+extern char *sm_get_text(int row, int col);
+extern bool sm_get_bool(int row, int col);
+extern char *sm_actor(void);
+
+/* ereport helpers for the errors every entry point shares */
+extern void sm_error_missing(const char *what, int64 id) pg_attribute_noreturn();
+extern char *sm_user_label(int64 user_id);
+extern char *sm_domain_name(int64 domain_id);
+
+/* Licence source kinds */
+#define SRC_TEAM	"team"
+#define SRC_SHARE	"share"
+#define SRC_GROUP	"group"
+#define SRC_ADMIN	"admin"
+#define SRC_AUTO	"auto"
+
+/* license.c */
+typedef struct Division
+{
+	int64		division_id;
+	int64		domain_id;
+	bool		paid;
+	bool		limited;
+	int64		seat_limit;
+	bool		on_full_error;
+	char	   *name;
+} Division;
+
+extern bool sm_load_division(int64 division_id, Division *d);
+extern const char *sm_add_source(int64 user_id, int64 division_id, const char *kind,
+								 int64 ref_id, bool has_ref, TimestampTz added_at);
+extern void sm_drop_source(int64 user_id, int64 division_id, const char *kind,
+						   int64 ref_id, bool has_ref);
+extern void sm_drop_source_by_ref(int64 user_id, const char *kind, int64 ref_id);
+extern void sm_remove_license(int64 user_id, int64 division_id);
+extern void sm_seat_limit_changed(int64 division_id);
+extern void sm_log_event(int64 user_id, int64 division_id, const char *event,
+						 const char *source_kind, int64 source_ref, bool has_ref);
+
+#endif							/* SEATMGR_H */
