@@ -341,3 +341,104 @@ BEGIN
     END LOOP;
 END
 $$;
+
+------------------------------------------------------------------------------
+-- The sweep: automatic seat management (R7, R8, R10-R13)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION seatmgr_run(division_id bigint DEFAULT NULL, preview boolean DEFAULT false)
+    RETURNS TABLE (run_id bigint, division_id bigint, user_id bigint, email text,
+                   action text, reason text, last_active_at timestamptz)
+    AS 'MODULE_PATHNAME', 'seatmgr_run' LANGUAGE C VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr_run(bigint, boolean) IS 'Runs the policy of one division (NULL: every division with a policy) now; with preview => true returns the changes a real run would make and writes nothing (R10)';
+
+-- No SET clause: a procedure with one cannot commit.  Its queries are
+-- schema-qualified instead.
+CREATE PROCEDURE seatmgr_sweep()
+    AS 'MODULE_PATHNAME', 'seatmgr_sweep' LANGUAGE C;
+COMMENT ON PROCEDURE seatmgr_sweep() IS 'Runs every enabled policy that is due, each division in its own transaction (R11); what pg_cron calls';
+
+REVOKE ALL ON FUNCTION seatmgr_run(bigint, boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE seatmgr_sweep() FROM PUBLIC;
+
+CREATE FUNCTION seatmgr_run_export(run_id bigint)
+    RETURNS TABLE (run_id bigint, run_date date, division text, email text,
+                   action text, reason text, last_active_at timestamptz)
+    AS 'MODULE_PATHNAME', 'seatmgr_run_export' LANGUAGE C STRICT STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr_run_export(bigint) IS 'The CSV export of one run: \copy (SELECT * FROM seatmgr_run_export(7)) TO ''run-7.csv'' CSV HEADER';
+REVOKE ALL ON FUNCTION seatmgr_run_export(bigint) FROM PUBLIC;
+
+CREATE FUNCTION seatmgr_schedule(schedule text DEFAULT '*/10 * * * *') RETURNS bigint
+    LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+    job_name text := 'seatmgr_sweep:' || pg_catalog.current_database();
+    command  text := 'CALL @extschema@.seatmgr_sweep()';
+    job_id   bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = 'undefined_object',
+                  HINT = pg_catalog.format('In database %s, where pg_cron lives (cron.database_name), run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                                           pg_catalog.quote_ident(COALESCE(pg_catalog.current_setting('cron.database_name', true), 'postgres')),
+                                           job_name, schedule, command, pg_catalog.current_database());
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job_id USING job_name, schedule, command;
+    RETURN job_id;
+END
+$$;
+COMMENT ON FUNCTION seatmgr_schedule(text) IS 'Creates or replaces the pg_cron job that calls seatmgr_sweep(); where pg_cron is not in this database, the error''s hint is the cron.schedule_in_database call to run there';
+
+CREATE FUNCTION seatmgr_unschedule() RETURNS boolean
+    LANGUAGE plpgsql SECURITY INVOKER
+AS $$
+DECLARE
+    job_name text := 'seatmgr_sweep:' || pg_catalog.current_database();
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = 'undefined_object',
+                  HINT = pg_catalog.format('In database %s, where pg_cron lives (cron.database_name), run: SELECT cron.unschedule(%L);',
+                                           pg_catalog.quote_ident(COALESCE(pg_catalog.current_setting('cron.database_name', true), 'postgres')),
+                                           job_name);
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user)'
+        INTO STRICT job_name USING job_name;
+    IF NOT job_name::boolean THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT cron.unschedule($1)' USING 'seatmgr_sweep:' || pg_catalog.current_database();
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION seatmgr_unschedule() IS 'Removes the pg_cron job of seatmgr_schedule(); false when there is none';
+
+CREATE VIEW seatmgr.run_history AS
+SELECT r.run_id,
+       r.started_at AS run_date,
+       r.division_id,
+       d.name AS division,
+       r.trigger,
+       r.status,
+       r.users_added,
+       r.users_deactivated,
+       r.finished_at - r.started_at AS duration,
+       r.error
+  FROM seatmgr.runs r
+  JOIN seatmgr.divisions d ON d.division_id = r.division_id;
+COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division, trigger, status, users added and deactivated, duration';
+
+CREATE VIEW seatmgr.next_runs AS
+SELECT p.division_id,
+       d.name AS division,
+       p.enabled,
+       p.run_every,
+       p.grant_active_within,
+       p.revoke_inactive_after,
+       p.next_run_at AS estimated_next_run,
+       (SELECT pg_catalog.max(r.started_at) FROM seatmgr.runs r WHERE r.division_id = p.division_id) AS last_run_at
+  FROM seatmgr.policies p
+  JOIN seatmgr.divisions d ON d.division_id = p.division_id;
+COMMENT ON VIEW seatmgr.next_runs IS 'Each policy, whether it is enabled, and when its next scheduled run is due (the sweep that runs it is the first one at or after that time)';

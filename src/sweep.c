@@ -1,0 +1,679 @@
+/*
+ * sweep.c: automatic seat management (R7, R8, R10-R13).
+ *
+ * One SQL statement computes a division's change set (q_changes): the
+ * licences R7 deactivates or skips, the waiters and R8 candidates that get
+ * the free seats, and those left without one.  A preview returns its rows;
+ * a real run inserts them into seatmgr.run_changes and applies them with a
+ * few set-based statements joined to that table, so preview and run cannot
+ * disagree (R10) and no user list is ever held in backend memory.
+ *
+ * Locks: a division's runs exclude each other through an advisory lock
+ * (R13): transaction-level for manual runs, session-level across the
+ * transactions of a scheduled run.  Runs that grant take a second,
+ * domain-level lock so that two divisions of one domain never give one free
+ * user two seats; the seat counter row of a limited division is locked
+ * before the change set is computed, so concurrent invites wait (R6).
+ */
+#include "seatmgr.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/lock.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+PG_FUNCTION_INFO_V1(seatmgr_run);
+PG_FUNCTION_INFO_V1(seatmgr_sweep);
+PG_FUNCTION_INFO_V1(seatmgr_run_export);
+
+/* advisory lock field4 values no user-level advisory lock uses (1 and 2) */
+#define LOCK_DIVISION_RUN	0x5301
+#define LOCK_DOMAIN_GRANT	0x5302
+
+static bool
+advisory_lock(uint16 kind, int64 id, bool session, bool wait)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (id >> 32), (uint32) id, kind);
+	return LockAcquire(&tag, ExclusiveLock, session, !wait) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+static void
+advisory_unlock(uint16 kind, int64 id)
+{
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (id >> 32), (uint32) id, kind);
+	LockRelease(&tag, ExclusiveLock, true);
+}
+
+/*
+ * The change set of division $1 at time $2.  Columns: user_id, email,
+ * action, reason, last_active_at, step (1 deactivate, 2 waitlist, 3 grant,
+ * 4 skip), ord.
+ */
+#define CHANGES_SQL \
+"WITH p AS (" \
+"  SELECT d.division_id, d.domain_id, d.seat_limit, pol.revoke_inactive_after AS t," \
+"         pol.grant_active_within AS w, pol.grant_scope, pol.protect_admins," \
+"         pol.protect_service_accounts" \
+"    FROM seatmgr.divisions d JOIN seatmgr.policies pol ON pol.division_id = d.division_id" \
+"   WHERE d.division_id = $1)," \
+/* R7: licences whose last activity is older than T, with the exception that keeps them */ \
+" inactive AS (" \
+"  SELECT l.user_id, l.status, u.email, u.last_active_at, l.granted_at," \
+"         CASE WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = l.user_id)" \
+"                THEN 'excluded'" \
+"              WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e" \
+"                             JOIN seatmgr.group_members gm ON gm.group_id = e.group_id" \
+"                            WHERE gm.user_id = l.user_id)" \
+"                THEN 'excluded group'" \
+"              WHEN p.protect_admins AND u.is_admin THEN 'admin'" \
+"              WHEN p.protect_service_accounts AND u.is_service_account THEN 'service account'" \
+"              WHEN EXISTS (SELECT 1 FROM seatmgr.license_sources s" \
+"                             JOIN seatmgr.group_grants gg ON gg.group_id = s.ref_id" \
+"                             JOIN seatmgr.divisions gd ON gd.division_id = gg.division_id" \
+"                            WHERE s.user_id = l.user_id AND s.division_id = l.division_id" \
+"                              AND s.kind = 'group'" \
+"                            GROUP BY s.ref_id HAVING count(DISTINCT gd.product) > 1)" \
+"                THEN 'multi-product group'" \
+"         END AS exception" \
+"    FROM p" \
+"    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status IN ('active', 'waitlisted')" \
+"    JOIN seatmgr.users u ON u.user_id = l.user_id" \
+"   WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t)," \
+" free AS (" \
+"  SELECT CASE WHEN p.seat_limit IS NOT NULL THEN greatest(p.seat_limit" \
+"           - (SELECT count(*) FROM seatmgr.licenses l" \
+"               WHERE l.division_id = p.division_id AND l.status = 'active')" \
+"           + (SELECT count(*) FROM inactive i WHERE i.exception IS NULL AND i.status = 'active'), 0)" \
+"         END AS seats" \
+"    FROM p)," \
+/* R6/R8: the waitlist first, oldest first */ \
+" waiters AS (" \
+"  SELECT l.user_id, u.email, u.last_active_at," \
+"         row_number() OVER (ORDER BY l.granted_at, l.user_id) AS rn" \
+"    FROM p" \
+"    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status = 'waitlisted'" \
+"    JOIN seatmgr.users u ON u.user_id = l.user_id" \
+"   WHERE NOT EXISTS (SELECT 1 FROM inactive i WHERE i.user_id = l.user_id))," \
+/* R8: free, non-excluded users active within W, most recently active first */ \
+" candidates AS (" \
+"  SELECT u.user_id, u.email, u.last_active_at," \
+"         row_number() OVER (ORDER BY u.last_active_at DESC, u.user_id) AS rn" \
+"    FROM p" \
+"    JOIN seatmgr.users u ON u.domain_id = p.domain_id" \
+"    LEFT JOIN seatmgr.licenses l ON l.user_id = u.user_id AND l.division_id = p.division_id" \
+"   WHERE p.w IS NOT NULL AND u.last_active_at >= $2 - p.w" \
+"     AND (l.status = 'deactivated' OR (l.status IS NULL AND p.grant_scope = 'domain'))" \
+"     AND NOT EXISTS (SELECT 1 FROM seatmgr.licenses ol" \
+"                       JOIN seatmgr.divisions od ON od.division_id = ol.division_id" \
+"                      WHERE ol.user_id = u.user_id AND ol.status = 'active' AND od.paid)" \
+"     AND NOT EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = u.user_id)" \
+"     AND NOT EXISTS (SELECT 1 FROM seatmgr.exclusions e" \
+"                       JOIN seatmgr.group_members gm ON gm.group_id = e.group_id" \
+"                      WHERE gm.user_id = u.user_id))," \
+" nwait AS (SELECT count(*) AS n FROM waiters)" \
+"SELECT i.user_id, i.email," \
+"       CASE WHEN i.exception IS NULL THEN 'deactivated' ELSE 'skipped' END AS action," \
+"       coalesce(i.exception, 'inactive') AS reason, i.last_active_at," \
+"       CASE WHEN i.exception IS NULL THEN 1 ELSE 4 END AS step, i.granted_at::text AS ord" \
+"  FROM inactive i" \
+" UNION ALL " \
+"SELECT w.user_id, w.email," \
+"       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'added' ELSE 'skipped' END," \
+"       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'waitlist' ELSE 'no seat' END," \
+"       w.last_active_at," \
+"       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 2 ELSE 4 END, lpad(w.rn::text, 20, '0')" \
+"  FROM waiters w, free f, p" \
+" WHERE f.seats IS NULL OR w.rn <= f.seats OR p.w IS NOT NULL" \
+" UNION ALL " \
+"SELECT c.user_id, c.email," \
+"       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'added' ELSE 'skipped' END," \
+"       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'recently active' ELSE 'no seat' END," \
+"       c.last_active_at," \
+"       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 3 ELSE 4 END, lpad(c.rn::text, 20, '0')" \
+"  FROM candidates c, free f, nwait nw"
+
+static SeatQuery q_changes = {
+	"SELECT user_id, email, action, reason, last_active_at FROM (" CHANGES_SQL ") c"
+	" ORDER BY step, ord, user_id",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
+static SeatQuery q_record_changes = {
+	"INSERT INTO seatmgr.run_changes (run_id, user_id, action, reason, last_active_at)"
+	" SELECT $3, user_id, action, reason, last_active_at FROM (" CHANGES_SQL ") c",
+	3, {INT8OID, TIMESTAMPTZOID, INT8OID}
+};
+
+/* R7: deactivation keeps the sources and frees the seat. */
+static SeatQuery q_apply_deactivate = {
+	"WITH old AS ("
+	"  SELECT l.user_id, l.status FROM seatmgr.licenses l"
+	"    JOIN seatmgr.run_changes c ON c.user_id = l.user_id"
+	"   WHERE c.run_id = $1 AND c.action = 'deactivated' AND l.division_id = $2"
+	"     AND l.status IN ('active', 'waitlisted')"
+	"   FOR UPDATE OF l),"
+	" upd AS ("
+	"  UPDATE seatmgr.licenses l SET status = 'deactivated', deactivated_at = $3,"
+	"         deactivated_by_run = $1"
+	"    FROM old WHERE l.user_id = old.user_id AND l.division_id = $2 RETURNING l.user_id),"
+	" ev AS ("
+	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, run_id, actor)"
+	"  SELECT $3, user_id, $2, 'deactivated', $1, $4 FROM upd)"
+	"SELECT count(*) FILTER (WHERE status = 'active') FROM old",
+	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
+};
+
+/* R6/R8: the waitlist's turn; the clock restarts. */
+static SeatQuery q_apply_waitlist = {
+	"WITH upd AS ("
+	"  UPDATE seatmgr.licenses l SET status = 'active', granted_at = $3"
+	"    FROM seatmgr.run_changes c"
+	"   WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'waitlist'"
+	"     AND l.user_id = c.user_id AND l.division_id = $2 AND l.status = 'waitlisted'"
+	"  RETURNING l.user_id),"
+	" ev AS ("
+	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, run_id, actor)"
+	"  SELECT $3, user_id, $2, 'granted', $1, $4 FROM upd)"
+	"SELECT count(*) FROM upd",
+	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
+};
+
+/* R8: reactivate deactivated licences of the candidates ... */
+static SeatQuery q_apply_reactivate = {
+	"WITH upd AS ("
+	"  UPDATE seatmgr.licenses l SET status = 'active', granted_at = $3,"
+	"         deactivated_at = NULL, deactivated_by_run = NULL"
+	"    FROM seatmgr.run_changes c"
+	"   WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'recently active'"
+	"     AND l.user_id = c.user_id AND l.division_id = $2 AND l.status = 'deactivated'"
+	"  RETURNING l.user_id),"
+	" ev AS ("
+	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, source_kind, source_ref, run_id, actor)"
+	"  SELECT $3, user_id, $2, 'reactivated', 'auto', $1, $1, $4 FROM upd)"
+	"SELECT count(*) FROM upd",
+	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
+};
+
+/* ... and give the others a new licence */
+static SeatQuery q_apply_grant = {
+	"WITH ins AS ("
+	"  INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)"
+	"  SELECT c.user_id, $2, 'active', $3 FROM seatmgr.run_changes c"
+	"   WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'recently active'"
+	"  ON CONFLICT DO NOTHING RETURNING user_id),"
+	" ev AS ("
+	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, source_kind, source_ref, run_id, actor)"
+	"  SELECT $3, user_id, $2, 'granted', 'auto', $1, $1, $4 FROM ins)"
+	"SELECT count(*) FROM ins",
+	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
+};
+
+/* A licence holds at most one auto source: the latest run that granted it. */
+static SeatQuery q_apply_auto_source = {
+	"WITH gone AS ("
+	"  DELETE FROM seatmgr.license_sources s USING seatmgr.run_changes c"
+	"   WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'recently active'"
+	"     AND s.user_id = c.user_id AND s.division_id = $2 AND s.kind = 'auto')"
+	"INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
+	"SELECT c.user_id, $2, 'auto', $1, $3 FROM seatmgr.run_changes c"
+	" WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'recently active'",
+	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
+};
+
+static SeatQuery q_adjust_seats = {
+	"UPDATE seatmgr.seat_counts SET active = active + $2 WHERE division_id = $1",
+	2, {INT8OID, INT8OID}
+};
+
+static SeatQuery q_lock_seats = {
+	"SELECT 1 FROM seatmgr.seat_counts WHERE division_id = $1 FOR UPDATE",
+	1, {INT8OID}
+};
+
+static SeatQuery q_policy = {
+	"SELECT d.domain_id, p.grant_active_within IS NOT NULL, d.seat_limit IS NOT NULL"
+	"  FROM seatmgr.divisions d LEFT JOIN seatmgr.policies p ON p.division_id = d.division_id"
+	" WHERE d.division_id = $1",
+	1, {INT8OID}
+};
+
+static SeatQuery q_has_policy = {
+	"SELECT 1 FROM seatmgr.policies WHERE division_id = $1", 1, {INT8OID}
+};
+
+static SeatQuery q_finish_run = {
+	"UPDATE seatmgr.runs SET status = 'succeeded', finished_at = clock_timestamp(),"
+	"       users_added = $2, users_deactivated = $3 WHERE run_id = $1",
+	3, {INT8OID, INT4OID, INT4OID}
+};
+
+static int64
+count_result(void)
+{
+	return SPI_processed > 0 ? sm_get_int64(0, 1, NULL) : 0;
+}
+
+/*
+ * Applies the change set of run_id to its division: the work of a real run,
+ * inside the caller's transaction.
+ */
+static void
+apply_run(int64 run_id, int64 division_id, TimestampTz now)
+{
+	Datum		v[4];
+	bool		grants,
+				limited;
+	int64		freed,
+				added,
+				deactivated;
+	char	   *actor = sm_actor();
+
+	v[0] = Int64GetDatum(division_id);
+	sm_exec(&q_policy, v, NULL, false, 1);
+	grants = sm_get_bool(0, 2);
+	limited = sm_get_bool(0, 3);
+
+	/* no two runs of one domain grant at once (R13); invites wait (R6) */
+	if (grants)
+		advisory_lock(LOCK_DOMAIN_GRANT, sm_get_int64(0, 1, NULL), false, true);
+	if (limited)
+		sm_exec(&q_lock_seats, v, NULL, false, 0);
+
+	v[0] = Int64GetDatum(division_id);
+	v[1] = TimestampTzGetDatum(now);
+	v[2] = Int64GetDatum(run_id);
+	sm_exec(&q_record_changes, v, NULL, false, 0);
+
+	v[0] = Int64GetDatum(run_id);
+	v[1] = Int64GetDatum(division_id);
+	v[2] = TimestampTzGetDatum(now);
+	v[3] = CStringGetTextDatum(actor);
+	sm_exec(&q_apply_deactivate, v, NULL, false, 0);
+	freed = count_result();
+	{
+		/* waitlisted licences deactivated too: count every deactivation */
+		static SeatQuery q_count_deact = {
+			"SELECT count(*) FROM seatmgr.run_changes WHERE run_id = $1 AND action = 'deactivated'",
+			1, {INT8OID}
+		};
+
+		sm_exec(&q_count_deact, v, NULL, false, 0);
+		deactivated = count_result();
+	}
+	sm_exec(&q_apply_waitlist, v, NULL, false, 0);
+	added = count_result();
+	sm_exec(&q_apply_reactivate, v, NULL, false, 0);
+	added += count_result();
+	sm_exec(&q_apply_grant, v, NULL, false, 0);
+	added += count_result();
+	sm_exec(&q_apply_auto_source, v, NULL, false, 0);
+
+	if (limited && added != freed)
+	{
+		Datum		a[2] = {Int64GetDatum(division_id), Int64GetDatum(added - freed)};
+
+		sm_exec(&q_adjust_seats, a, NULL, false, 0);
+	}
+
+	v[1] = Int32GetDatum((int32) added);
+	v[2] = Int32GetDatum((int32) deactivated);
+	sm_exec(&q_finish_run, v, NULL, false, 0);
+}
+
+static SeatQuery q_insert_run = {
+	"INSERT INTO seatmgr.runs (division_id, trigger, status, started_at)"
+	" VALUES ($1, $2, 'in_progress', $3) RETURNING run_id",
+	3, {INT8OID, TEXTOID, TIMESTAMPTZOID}
+};
+
+static int64
+insert_run(int64 division_id, const char *trigger, TimestampTz started)
+{
+	Datum		v[3] = {Int64GetDatum(division_id), CStringGetTextDatum(trigger),
+	TimestampTzGetDatum(started)};
+
+	sm_exec(&q_insert_run, v, NULL, false, 1);
+	return sm_get_int64(0, 1, NULL);
+}
+
+/*
+ * Runs left in_progress by a crash hold no lock any more: mark them failed,
+ * as pg_cron does with its own job runs at start-up.
+ */
+static SeatQuery q_stale_runs = {
+	"SELECT run_id, division_id FROM seatmgr.runs WHERE status = 'in_progress'", 0, {0}
+};
+
+static SeatQuery q_fail_run = {
+	"UPDATE seatmgr.runs SET status = 'failed', finished_at = clock_timestamp(), error = $2"
+	" WHERE run_id = $1 AND status = 'in_progress'",
+	2, {INT8OID, TEXTOID}
+};
+
+static void
+fail_interrupted_runs(void)
+{
+	uint64		n;
+	int64	   *runs,
+			   *divisions;
+
+	sm_exec(&q_stale_runs, NULL, NULL, false, 0);
+	n = SPI_processed;
+	runs = palloc(sizeof(int64) * (n + 1));
+	divisions = palloc(sizeof(int64) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		runs[i] = sm_get_int64(i, 1, NULL);
+		divisions[i] = sm_get_int64(i, 2, NULL);
+	}
+	for (uint64 i = 0; i < n; i++)
+	{
+		if (advisory_lock(LOCK_DIVISION_RUN, divisions[i], true, false))
+		{
+			Datum		v[2] = {Int64GetDatum(runs[i]),
+			CStringGetTextDatum("run interrupted: the server restarted or the backend running it ended before it finished")};
+
+			sm_exec(&q_fail_run, v, NULL, false, 0);
+			advisory_unlock(LOCK_DIVISION_RUN, divisions[i]);
+		}
+	}
+}
+
+static void
+put_changes(ReturnSetInfo *rsinfo, int64 run_id, bool has_run, int64 division_id)
+{
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7];
+
+		values[0] = Int64GetDatum(run_id);
+		nulls[0] = !has_run;
+		values[1] = Int64GetDatum(division_id);
+		nulls[1] = false;
+		for (int c = 0; c < 5; c++)
+			values[c + 2] = sm_get(i, c + 1, &nulls[c + 2]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+static SeatQuery q_run_result = {
+	"SELECT c.user_id, u.email, c.action, c.reason, c.last_active_at"
+	"  FROM seatmgr.run_changes c JOIN seatmgr.users u ON u.user_id = c.user_id"
+	" WHERE c.run_id = $1"
+	" ORDER BY CASE c.action WHEN 'deactivated' THEN 1 WHEN 'added' THEN 2 ELSE 3 END, c.user_id",
+	1, {INT8OID}
+};
+
+static SeatQuery q_policy_divisions = {
+	"SELECT division_id FROM seatmgr.policies ORDER BY division_id", 0, {0}
+};
+
+/*
+ * seatmgr_run(division_id, preview): runs the policy of one division, or of
+ * every division with a policy, now, in the caller's transaction.
+ */
+Datum
+seatmgr_run(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		preview = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	TimestampTz now = GetCurrentTimestamp();
+	uint64		n;
+	int64	   *divisions;
+
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+
+	if (PG_ARGISNULL(0))
+	{
+		sm_exec(&q_policy_divisions, NULL, NULL, false, 0);
+		n = SPI_processed;
+		divisions = palloc(sizeof(int64) * (n + 1));
+		for (uint64 i = 0; i < n; i++)
+			divisions[i] = sm_get_int64(i, 1, NULL);
+	}
+	else
+	{
+		Datum		v[1] = {PG_GETARG_DATUM(0)};
+		Division	d;
+
+		n = 1;
+		divisions = palloc(sizeof(int64));
+		divisions[0] = PG_GETARG_INT64(0);
+		if (!sm_load_division(divisions[0], &d))
+			sm_error_missing("division", divisions[0]);
+		sm_exec(&q_has_policy, v, NULL, false, 1);
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("division " INT64_FORMAT " (\"%s\") has no policy", divisions[0], d.name),
+					 errhint("INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, grant_active_within) VALUES (" INT64_FORMAT ", '90 days', '30 days');",
+							 divisions[0])));
+	}
+
+	if (!preview)
+		fail_interrupted_runs();
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		Datum		v[2] = {Int64GetDatum(divisions[i]), TimestampTzGetDatum(now)};
+		int64		run_id;
+
+		if (preview)
+		{
+			sm_exec(&q_changes, v, NULL, true, 0);
+			put_changes(rsinfo, 0, false, divisions[i]);
+			continue;
+		}
+		if (!advisory_lock(LOCK_DIVISION_RUN, divisions[i], false, false))
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("a run of division " INT64_FORMAT " is already in progress", divisions[i]),
+					 errhint("Wait for it to finish; seatmgr.progress shows it.")));
+		run_id = insert_run(divisions[i], "manual", now);
+		apply_run(run_id, divisions[i], now);
+		v[0] = Int64GetDatum(run_id);
+		sm_exec(&q_run_result, v, NULL, false, 0);
+		put_changes(rsinfo, run_id, true, divisions[i]);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+static SeatQuery q_due = {
+	"SELECT division_id FROM seatmgr.policies"
+	" WHERE enabled AND next_run_at <= now() ORDER BY next_run_at, division_id",
+	0, {0}
+};
+
+/* R11: a run moves next_run_at to its own start plus run_every. */
+static SeatQuery q_reschedule = {
+	"UPDATE seatmgr.policies SET next_run_at = $2 + run_every WHERE division_id = $1",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
+/*
+ * One scheduled run, in its own transactions: the run row is committed
+ * in_progress first so other sessions see it; the work runs in a
+ * subtransaction, and a failure records the error and applies nothing (R12).
+ */
+static void
+scheduled_run(int64 division_id)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	int64		run_id;
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	{
+		static SeatQuery q_still_due = {
+			"SELECT 1 FROM seatmgr.policies"
+			" WHERE division_id = $1 AND enabled AND next_run_at <= now()",
+			1, {INT8OID}
+		};
+		Datum		v[1] = {Int64GetDatum(division_id)};
+
+		/* another sweep may have run it since the list was read */
+		sm_exec(&q_still_due, v, NULL, false, 1);
+		if (SPI_processed == 0)
+			return;
+	}
+	run_id = insert_run(division_id, "scheduled", started);
+	{
+		Datum		v[2] = {Int64GetDatum(division_id), TimestampTzGetDatum(started)};
+
+		sm_exec(&q_reschedule, v, NULL, false, 0);
+	}
+	SPI_commit();
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		apply_run(run_id, division_id, started);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		Datum		v[2];
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		v[0] = Int64GetDatum(run_id);
+		v[1] = CStringGetTextDatum(edata->message);
+		sm_exec(&q_fail_run, v, NULL, false, 0);
+		ereport(WARNING,
+				(errmsg("seatmgr: run " INT64_FORMAT " of division " INT64_FORMAT " failed: %s",
+						run_id, division_id, edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	SPI_commit();
+}
+
+/* The session-level lock outlives errors: release it on every path. */
+static void
+locked_scheduled_run(int64 division_id)
+{
+	PG_TRY();
+	{
+		scheduled_run(division_id);
+	}
+	PG_CATCH();
+	{
+		advisory_unlock(LOCK_DIVISION_RUN, division_id);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	advisory_unlock(LOCK_DIVISION_RUN, division_id);
+}
+
+/*
+ * CALL seatmgr_sweep(): every enabled policy that is due, each division in
+ * its own transactions (R11); what pg_cron calls.
+ */
+Datum
+seatmgr_sweep(PG_FUNCTION_ARGS)
+{
+	bool		atomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+		((CallContext *) fcinfo->context)->atomic;
+	uint64		n;
+	int64	   *divisions;
+	MemoryContext cxt;
+
+	if (atomic || !fcinfo->context || !IsA(fcinfo->context, CallContext))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("seatmgr_sweep() must be called with CALL outside a transaction block"),
+				 errhint("Run CALL seatmgr_sweep(); on its own; it commits each division separately.")));
+
+	/* the list of due divisions outlives the commits below */
+	cxt = AllocSetContextCreate(PortalContext, "seatmgr sweep", ALLOCSET_SMALL_SIZES);
+
+	SPI_connect_ext(SPI_OPT_NONATOMIC);
+	fail_interrupted_runs();
+	SPI_commit();
+	sm_exec(&q_due, NULL, NULL, false, 0);
+	n = SPI_processed;
+	divisions = MemoryContextAlloc(cxt, sizeof(int64) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+		divisions[i] = sm_get_int64(i, 1, NULL);
+	SPI_commit();
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		/* a division whose run is still going is skipped (R13) */
+		if (!advisory_lock(LOCK_DIVISION_RUN, divisions[i], true, false))
+			continue;
+		locked_scheduled_run(divisions[i]);
+	}
+	SPI_finish();
+	MemoryContextDelete(cxt);
+	PG_RETURN_VOID();
+}
+
+static SeatQuery q_run_exists = {
+	"SELECT 1 FROM seatmgr.runs WHERE run_id = $1", 1, {INT8OID}
+};
+
+static SeatQuery q_export = {
+	"SELECT r.run_id, r.started_at::date, d.name, u.email, c.action, c.reason, c.last_active_at"
+	"  FROM seatmgr.runs r"
+	"  JOIN seatmgr.divisions d ON d.division_id = r.division_id"
+	"  JOIN seatmgr.run_changes c ON c.run_id = r.run_id"
+	"  JOIN seatmgr.users u ON u.user_id = c.user_id"
+	" WHERE r.run_id = $1"
+	" ORDER BY CASE c.action WHEN 'deactivated' THEN 1 WHEN 'added' THEN 2 ELSE 3 END, u.email",
+	1, {INT8OID}
+};
+
+/*
+ * seatmgr_run_export(run_id): the rows of the CSV export of one run, for
+ * \copy (SELECT * FROM seatmgr_run_export(7)) TO 'run-7.csv' CSV HEADER
+ */
+Datum
+seatmgr_run_export(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		v[1] = {PG_GETARG_DATUM(0)};
+
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	sm_exec(&q_run_exists, v, NULL, true, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("run " INT64_FORMAT " does not exist", PG_GETARG_INT64(0)),
+				 errhint("seatmgr.run_history lists the runs.")));
+	sm_exec(&q_export, v, NULL, true, 0);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7];
+
+		for (int c = 0; c < 7; c++)
+			values[c] = sm_get(i, c + 1, &nulls[c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
