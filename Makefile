@@ -3,7 +3,7 @@ EXTENSION = seatmgr
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = seatmgr
-OBJS = src/seatmgr.o src/util.o src/model.o src/license.o src/functions.o src/sweep.o
+OBJS = src/seatmgr.o src/util.o src/model.o src/license.o src/functions.o src/sweep.o src/progress.o src/worker.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
 PG_CPPFLAGS = -I$(srcdir)/src -DSEATMGR_VERSION=\"$(EXTVERSION)\"

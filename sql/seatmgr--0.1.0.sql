@@ -442,3 +442,18 @@ SELECT p.division_id,
   FROM seatmgr.policies p
   JOIN seatmgr.divisions d ON d.division_id = p.division_id;
 COMMENT ON VIEW seatmgr.next_runs IS 'Each policy, whether it is enabled, and when its next scheduled run is due (the sweep that runs it is the first one at or after that time)';
+
+CREATE FUNCTION seatmgr.progress_rows(
+        OUT pid integer, OUT run_id bigint, OUT division_id bigint, OUT phase text,
+        OUT started_at timestamptz, OUT changes_planned bigint,
+        OUT users_deactivated bigint, OUT users_added bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'seatmgr_progress' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION seatmgr.progress_rows() IS 'Internal: the shared-memory slots behind seatmgr.progress';
+
+CREATE VIEW seatmgr.progress AS
+SELECT p.pid, p.run_id, p.division_id, d.name AS division, p.phase, p.started_at,
+       p.changes_planned, p.users_deactivated, p.users_added
+  FROM seatmgr.progress_rows() p
+  LEFT JOIN seatmgr.divisions d ON d.division_id = p.division_id;
+COMMENT ON VIEW seatmgr.progress IS 'Runs in progress right now, with phase and counts, read from shared memory like pg_stat_progress_vacuum (empty unless seatmgr is in shared_preload_libraries)';

@@ -4,6 +4,7 @@
 #include "seatmgr.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 
 PG_MODULE_MAGIC;
 
@@ -12,5 +13,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
-	/* shared memory and GUCs arrive with the sweep */
+	sm_progress_init();
+	if (process_shared_preload_libraries_in_progress)
+		sm_register_launcher();
 }

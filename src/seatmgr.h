@@ -5,6 +5,9 @@
  * license.c   the licence core: add and drop sources, seats, waitlist, events
  * model.c     the triggers on the model tables (validation and rules R1-R5)
  * functions.c SQL-callable functions: grant, remove, touch, explain
+ * sweep.c     the sweep: seatmgr_run, seatmgr_sweep, seatmgr_run_export
+ * progress.c  runs in progress in shared memory (seatmgr.progress)
+ * worker.c    the launcher that cleans up after a crash
  */
 #ifndef SEATMGR_H
 #define SEATMGR_H
@@ -63,5 +66,17 @@ extern void sm_remove_license(int64 user_id, int64 division_id);
 extern void sm_seat_limit_changed(int64 division_id);
 extern void sm_log_event(int64 user_id, int64 division_id, const char *event,
 						 const char *source_kind, int64 source_ref, bool has_ref);
+
+/* sweep.c */
+extern void sm_fail_interrupted_runs(void);
+
+/* progress.c */
+extern void sm_progress_init(void);
+extern void sm_progress_start(int64 run_id, int64 division_id);
+extern void sm_progress_update(const char *phase, int64 changes, int64 deactivated, int64 added);
+extern void sm_progress_end(void);
+
+/* worker.c */
+extern void sm_register_launcher(void);
 
 #endif							/* SEATMGR_H */

@@ -283,16 +283,21 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 	grants = sm_get_bool(0, 2);
 	limited = sm_get_bool(0, 3);
 
+	sm_progress_start(run_id, division_id);
+	sm_progress_update("waiting for locks", -1, -1, -1);
+
 	/* no two runs of one domain grant at once (R13); invites wait (R6) */
 	if (grants)
 		advisory_lock(LOCK_DOMAIN_GRANT, sm_get_int64(0, 1, NULL), false, true);
 	if (limited)
 		sm_exec(&q_lock_seats, v, NULL, false, 0);
 
+	sm_progress_update("computing changes", -1, -1, -1);
 	v[0] = Int64GetDatum(division_id);
 	v[1] = TimestampTzGetDatum(now);
 	v[2] = Int64GetDatum(run_id);
 	sm_exec(&q_record_changes, v, NULL, false, 0);
+	sm_progress_update("deactivating", (int64) SPI_processed, -1, -1);
 
 	v[0] = Int64GetDatum(run_id);
 	v[1] = Int64GetDatum(division_id);
@@ -310,6 +315,7 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 		sm_exec(&q_count_deact, v, NULL, false, 0);
 		deactivated = count_result();
 	}
+	sm_progress_update("granting", -1, deactivated, -1);
 	sm_exec(&q_apply_waitlist, v, NULL, false, 0);
 	added = count_result();
 	sm_exec(&q_apply_reactivate, v, NULL, false, 0);
@@ -325,9 +331,11 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 		sm_exec(&q_adjust_seats, a, NULL, false, 0);
 	}
 
+	sm_progress_update("recording", -1, -1, added);
 	v[1] = Int32GetDatum((int32) added);
 	v[2] = Int32GetDatum((int32) deactivated);
 	sm_exec(&q_finish_run, v, NULL, false, 0);
+	sm_progress_end();
 }
 
 static SeatQuery q_insert_run = {
@@ -360,8 +368,8 @@ static SeatQuery q_fail_run = {
 	2, {INT8OID, TEXTOID}
 };
 
-static void
-fail_interrupted_runs(void)
+void
+sm_fail_interrupted_runs(void)
 {
 	uint64		n;
 	int64	   *runs,
@@ -463,7 +471,7 @@ seatmgr_run(PG_FUNCTION_ARGS)
 	}
 
 	if (!preview)
-		fail_interrupted_runs();
+		sm_fail_interrupted_runs();
 
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -610,7 +618,7 @@ seatmgr_sweep(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(PortalContext, "seatmgr sweep", ALLOCSET_SMALL_SIZES);
 
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
-	fail_interrupted_runs();
+	sm_fail_interrupted_runs();
 	SPI_commit();
 	sm_exec(&q_due, NULL, NULL, false, 0);
 	n = SPI_processed;
