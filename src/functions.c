@@ -219,28 +219,84 @@ seatmgr_touch_many(PG_FUNCTION_ARGS)
 
 /*
  * seatmgr_explain(user_id): each licence of the user, its sources as
- * kind:ref, and what happens to it next.
+ * kind:ref, and what the next run of its division would do to it.
  */
 static SeatQuery q_explain = {
 	"SELECT l.division_id, l.status,"
 	"       array_agg(s.kind || coalesce(':' || s.ref_id, '') ORDER BY s.added_at, s.kind, s.ref_id)"
 	"         FILTER (WHERE s.kind IS NOT NULL),"
-	"       CASE l.status"
-	"         WHEN 'active' THEN 'holds a seat in division ' || d.name || ' since ' || l.granted_at"
-	"         WHEN 'waitlisted' THEN 'waits for a seat in division ' || d.name || ', position '"
-	"              || (SELECT count(*) FROM seatmgr.licenses w WHERE w.division_id = l.division_id"
-	"                     AND w.status = 'waitlisted' AND (w.granted_at, w.user_id) <= (l.granted_at, l.user_id))"
-	"         ELSE 'deactivated in division ' || d.name || ' since ' || l.deactivated_at"
-	"              || coalesce(' by run ' || l.deactivated_by_run, '') || '; a new source gives the seat back'"
-	"       END"
+	"       p.division_id IS NOT NULL, p.enabled,"
+	"       to_char(l.deactivated_at, 'YYYY-MM-DD'), l.deactivated_by_run,"
+	"       p.revoke_inactive_after::text, p.grant_active_within::text,"
+	"       to_char(greatest(u.last_active_at, l.granted_at), 'YYYY-MM-DD')"
 	"  FROM seatmgr.licenses l"
-	"  JOIN seatmgr.divisions d ON d.division_id = l.division_id"
+	"  JOIN seatmgr.users u ON u.user_id = l.user_id"
+	"  LEFT JOIN seatmgr.policies p ON p.division_id = l.division_id"
 	"  LEFT JOIN seatmgr.license_sources s ON s.user_id = l.user_id AND s.division_id = l.division_id"
 	" WHERE l.user_id = $1"
-	" GROUP BY l.user_id, l.division_id, l.status, l.granted_at, l.deactivated_at, l.deactivated_by_run, d.name"
+	" GROUP BY l.user_id, l.division_id, l.status, l.deactivated_at, l.deactivated_by_run,"
+	"          l.granted_at, u.last_active_at, p.division_id, p.enabled,"
+	"          p.revoke_inactive_after, p.grant_active_within"
 	" ORDER BY l.division_id",
 	1, {INT8OID}
 };
+
+typedef struct ExplainRow
+{
+	Datum		division_id;
+	Datum		status;
+	Datum		sources;
+	bool		sources_null;
+	char	   *status_str;
+	bool		has_policy;
+	bool		enabled;
+	char	   *deactivated_on;
+	int64		deactivated_by_run;
+	bool		by_run_null;
+	char	   *revoke_after;
+	char	   *grant_within;
+	char	   *last_activity;
+} ExplainRow;
+
+static char *
+verdict(ExplainRow *r, int64 user_id)
+{
+	char	   *action;
+	char	   *reason;
+	const char *when = r->enabled ? "the next run" : "a manual run (the policy is disabled)";
+
+	if (!r->has_policy)
+	{
+		if (strcmp(r->status_str, "active") == 0)
+			return pstrdup("keeps its seat: the division has no policy, no run touches it");
+		if (strcmp(r->status_str, "waitlisted") == 0)
+			return pstrdup("waits for a seat: it gets the next one freed (the division has no policy)");
+		return pstrdup("stays deactivated until a new source reactivates it (the division has no policy)");
+	}
+	if (sm_planned_change(DatumGetInt64(r->division_id), user_id, &action, &reason))
+	{
+		if (strcmp(action, "deactivated") == 0)
+			return psprintf("%s deactivates it: last active %s, more than %s ago",
+							when, r->last_activity, r->revoke_after);
+		if (strcmp(action, "added") == 0 && strcmp(reason, "waitlist") == 0)
+			return psprintf("%s gives it a seat from the waitlist", when);
+		if (strcmp(action, "added") == 0)
+			return psprintf("%s reactivates it: active within %s", when, r->grant_within);
+		if (strcmp(reason, "no seat") == 0)
+			return psprintf("%s has no seat for it", when);
+		return psprintf("%s keeps it although inactive since %s: %s", when, r->last_activity, reason);
+	}
+	if (strcmp(r->status_str, "active") == 0)
+		return r->revoke_after
+			? psprintf("%s keeps it: last active %s, within %s", when, r->last_activity, r->revoke_after)
+			: psprintf("%s keeps it: the policy revokes no seats", when);
+	if (strcmp(r->status_str, "waitlisted") == 0)
+		return psprintf("waits for a seat: %s frees none for it", when);
+	if (r->by_run_null)
+		return psprintf("deactivated on %s; %s leaves it so", r->deactivated_on, when);
+	return psprintf("deactivated on %s by run " INT64_FORMAT "; %s leaves it so",
+					r->deactivated_on, r->deactivated_by_run, when);
+}
 
 Datum
 seatmgr_explain(PG_FUNCTION_ARGS)
@@ -248,18 +304,44 @@ seatmgr_explain(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64		user_id = PG_GETARG_INT64(0);
 	Datum		v[1] = {Int64GetDatum(user_id)};
+	uint64		n;
+	ExplainRow *rows;
 
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 	user_domain(user_id);
 	sm_exec(&q_explain, v, NULL, true, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	n = SPI_processed;
+	rows = palloc0(sizeof(ExplainRow) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		ExplainRow *r = &rows[i];
+		bool		isnull;
+
+		r->division_id = Int64GetDatum(sm_get_int64(i, 1, NULL));
+		r->status_str = sm_get_text(i, 2);
+		r->status = CStringGetTextDatum(r->status_str);
+		r->sources = sm_get(i, 3, &r->sources_null);
+		if (!r->sources_null)
+			r->sources = PointerGetDatum(PG_DETOAST_DATUM_COPY(r->sources));
+		r->has_policy = sm_get_bool(i, 4);
+		r->enabled = sm_get_bool(i, 5);
+		r->deactivated_on = sm_get_text(i, 6);
+		r->deactivated_by_run = sm_get_int64(i, 7, &isnull);
+		r->by_run_null = isnull;
+		r->revoke_after = sm_get_text(i, 8);
+		r->grant_within = sm_get_text(i, 9);
+		r->last_activity = sm_get_text(i, 10);
+	}
+	for (uint64 i = 0; i < n; i++)
 	{
 		Datum		values[4];
-		bool		nulls[4];
+		bool		nulls[4] = {false, false, rows[i].sources_null, false};
 
-		for (int c = 0; c < 4; c++)
-			values[c] = sm_get(i, c + 1, &nulls[c]);
+		values[0] = rows[i].division_id;
+		values[1] = rows[i].status;
+		values[2] = rows[i].sources;
+		values[3] = CStringGetTextDatum(verdict(&rows[i], user_id));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	SPI_finish();

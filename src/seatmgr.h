@@ -69,6 +69,7 @@ extern void sm_log_event(int64 user_id, int64 division_id, const char *event,
 
 /* sweep.c */
 extern void sm_fail_interrupted_runs(void);
+extern bool sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason);
 
 /* progress.c */
 extern void sm_progress_init(void);

@@ -148,6 +148,29 @@ static SeatQuery q_changes = {
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
+static SeatQuery q_user_change = {
+	"SELECT action, reason FROM (" CHANGES_SQL ") c WHERE user_id = $3",
+	3, {INT8OID, TIMESTAMPTZOID, INT8OID}
+};
+
+/*
+ * What a run of the division would do to the user now (seatmgr_explain):
+ * false when the user is not in the change set.  Strings are palloc'd.
+ */
+bool
+sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason)
+{
+	Datum		v[3] = {Int64GetDatum(division_id), TimestampTzGetDatum(GetCurrentTimestamp()),
+	Int64GetDatum(user_id)};
+
+	sm_exec(&q_user_change, v, NULL, true, 1);
+	if (SPI_processed == 0)
+		return false;
+	*action = sm_get_text(0, 1);
+	*reason = sm_get_text(0, 2);
+	return true;
+}
+
 static SeatQuery q_record_changes = {
 	"INSERT INTO seatmgr.run_changes (run_id, user_id, action, reason, last_active_at)"
 	" SELECT $3, user_id, action, reason, last_active_at FROM (" CHANGES_SQL ") c",
