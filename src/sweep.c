@@ -89,7 +89,7 @@ advisory_unlock(uint16 kind, int64 id)
 "    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status IN ('active', 'waitlisted')" \
 "    JOIN seatmgr.users u ON u.user_id = l.user_id" \
 "   WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t)," \
-" free AS (" \
+" free AS MATERIALIZED (" \
 "  SELECT CASE WHEN p.seat_limit IS NOT NULL THEN greatest(p.seat_limit" \
 "           - (SELECT count(*) FROM seatmgr.licenses l" \
 "               WHERE l.division_id = p.division_id AND l.status = 'active')" \
@@ -120,7 +120,7 @@ advisory_unlock(uint16 kind, int64 id)
 "     AND NOT EXISTS (SELECT 1 FROM seatmgr.exclusions e" \
 "                       JOIN seatmgr.group_members gm ON gm.group_id = e.group_id" \
 "                      WHERE gm.user_id = u.user_id))," \
-" nwait AS (SELECT count(*) AS n FROM waiters)" \
+" nwait AS MATERIALIZED (SELECT count(*) AS n FROM waiters)" \
 "SELECT i.user_id, i.email," \
 "       CASE WHEN i.exception IS NULL THEN 'deactivated' ELSE 'skipped' END AS action," \
 "       coalesce(i.exception, 'inactive') AS reason, i.last_active_at," \
