@@ -20,27 +20,34 @@
 #include "utils/builtins.h"
 
 static SeatQuery q_division = {
-	"SELECT domain_id, paid, seat_limit, on_full = 'error', name"
-	"  FROM seatmgr.divisions WHERE division_id = $1",
+	"SELECT " SM_DIVISION_COLUMNS " FROM seatmgr.divisions d WHERE d.division_id = $1",
 	1, {INT8OID}
 };
+
+/* Reads SM_DIVISION_COLUMNS, starting at column col of row 0 of the result. */
+void
+sm_division_from_result(int col, Division *d)
+{
+	bool		isnull;
+
+	d->division_id = sm_get_int64(0, col, NULL);
+	d->domain_id = sm_get_int64(0, col + 1, NULL);
+	d->paid = sm_get_bool(0, col + 2);
+	d->seat_limit = DatumGetInt32(sm_get(0, col + 3, &isnull));
+	d->limited = !isnull;
+	d->on_full_error = sm_get_bool(0, col + 4);
+	d->name = sm_get_text(0, col + 5);
+}
 
 bool
 sm_load_division(int64 division_id, Division *d)
 {
 	Datum		v[1] = {Int64GetDatum(division_id)};
-	bool		isnull;
 
 	sm_exec(&q_division, v, NULL, false, 1);
 	if (SPI_processed == 0)
 		return false;
-	d->division_id = division_id;
-	d->domain_id = sm_get_int64(0, 1, NULL);
-	d->paid = sm_get_bool(0, 2);
-	d->seat_limit = DatumGetInt32(sm_get(0, 3, &isnull));
-	d->limited = !isnull;
-	d->on_full_error = sm_get_bool(0, 4);
-	d->name = sm_get_text(0, 5);
+	sm_division_from_result(1, d);
 	return true;
 }
 
@@ -179,11 +186,40 @@ static SeatQuery q_lock_license = {
 	2, {INT8OID, INT8OID}
 };
 
-static SeatQuery q_insert_license = {
-	"INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)"
-	" VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-	4, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID}
+/* A new licence, its first source and its event, in one statement. */
+static SeatQuery q_create_license = {
+	"WITH l AS ("
+	"  INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)"
+	"  VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING user_id),"
+	" s AS ("
+	"  INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
+	"  SELECT user_id, $2, $5, $6, $4 FROM l),"
+	" e AS ("
+	"  INSERT INTO seatmgr.license_events (user_id, division_id, event, source_kind, source_ref, actor)"
+	"  SELECT user_id, $2, CASE $3 WHEN 'active' THEN 'granted' ELSE 'waitlisted' END, $5, $6, $7 FROM l)"
+	"SELECT count(*) FROM l",
+	7, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID, INT8OID, TEXTOID}
 };
+
+static bool
+create_license(int64 user_id, Division *d, const char *status, const char *kind,
+			   int64 ref_id, bool has_ref, TimestampTz added_at)
+{
+	Datum		v[7];
+	char		n[8] = "       ";
+
+	v[0] = Int64GetDatum(user_id);
+	v[1] = Int64GetDatum(d->division_id);
+	v[2] = CStringGetTextDatum(status);
+	v[3] = TimestampTzGetDatum(added_at);
+	v[4] = CStringGetTextDatum(kind);
+	v[5] = Int64GetDatum(ref_id);
+	if (!has_ref)
+		n[5] = 'n';
+	v[6] = CStringGetTextDatum(sm_actor());
+	sm_exec(&q_create_license, v, n, false, 0);
+	return sm_get_int64(0, 1, NULL) == 1;
+}
 
 static SeatQuery q_insert_source = {
 	"INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
@@ -237,47 +273,48 @@ sm_add_source(int64 user_id, int64 division_id, const char *kind,
 			  int64 ref_id, bool has_ref, TimestampTz added_at)
 {
 	Division	d;
+
+	if (!sm_load_division(division_id, &d))
+		return NULL;
+	return sm_add_source_to(user_id, &d, kind, ref_id, has_ref, added_at);
+}
+
+const char *
+sm_add_source_to(int64 user_id, Division *d, const char *kind,
+				 int64 ref_id, bool has_ref, TimestampTz added_at)
+{
 	char	   *status;
 	const char *newstatus;
 
-	if (!sm_load_division(division_id, &d) || !d.paid)
+	if (!d->paid)
 		return NULL;
+
+	/* unlimited: most grants are new licences, try that first */
+	if (!d->limited && create_license(user_id, d, "active", kind, ref_id, has_ref, added_at))
+		return "active";
 
 	for (;;)
 	{
-		Datum		v[4];
-
-		status = lock_license(user_id, division_id);
+		status = lock_license(user_id, d->division_id);
 		if (status != NULL)
 			break;
 
 		/* a new licence: take a seat first, so a full division waitlists */
-		if (claim_seat(&d))
+		if (claim_seat(d))
 			newstatus = "active";
-		else if (d.on_full_error)
-			error_division_full(&d, user_id);
+		else if (d->on_full_error)
+			error_division_full(d, user_id);
 		else
 			newstatus = "waitlisted";
 
-		v[0] = Int64GetDatum(user_id);
-		v[1] = Int64GetDatum(division_id);
-		v[2] = CStringGetTextDatum(newstatus);
-		v[3] = TimestampTzGetDatum(added_at);
-		sm_exec(&q_insert_license, v, NULL, false, 0);
-		if (SPI_processed == 1)
-		{
-			insert_source(user_id, division_id, kind, ref_id, has_ref, added_at);
-			sm_log_event(user_id, division_id,
-						 strcmp(newstatus, "active") == 0 ? "granted" : "waitlisted",
-						 kind, ref_id, has_ref);
+		if (create_license(user_id, d, newstatus, kind, ref_id, has_ref, added_at))
 			return newstatus;
-		}
 		/* a concurrent transaction created it first: give the seat back */
 		if (strcmp(newstatus, "active") == 0)
-			release_seat(&d);
+			release_seat(d);
 	}
 
-	if (!insert_source(user_id, division_id, kind, ref_id, has_ref, added_at))
+	if (!insert_source(user_id, d->division_id, kind, ref_id, has_ref, added_at))
 		return status;			/* the licence already had this source */
 
 	if (strcmp(status, "deactivated") == 0)
@@ -285,17 +322,17 @@ sm_add_source(int64 user_id, int64 division_id, const char *kind,
 		Datum		v[3];
 
 		/* R9: a new source gives the seat back, subject to R6 */
-		if (claim_seat(&d))
+		if (claim_seat(d))
 			newstatus = "active";
-		else if (d.on_full_error)
-			error_division_full(&d, user_id);
+		else if (d->on_full_error)
+			error_division_full(d, user_id);
 		else
 			newstatus = "waitlisted";
 		v[0] = Int64GetDatum(user_id);
-		v[1] = Int64GetDatum(division_id);
+		v[1] = Int64GetDatum(d->division_id);
 		v[2] = CStringGetTextDatum(newstatus);
 		sm_exec(&q_reactivate, v, NULL, false, 0);
-		sm_log_event(user_id, division_id,
+		sm_log_event(user_id, d->division_id,
 					 strcmp(newstatus, "active") == 0 ? "reactivated" : "waitlisted",
 					 kind, ref_id, has_ref);
 		return newstatus;

@@ -19,6 +19,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 PG_FUNCTION_INFO_V1(seatmgr_validate_row);
@@ -130,6 +131,20 @@ entity_label(Entity e, int64 id)
 	return psprintf("%s " INT64_FORMAT, entity_name[e], id);
 }
 
+static void domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id,
+							int64 owner_domain) pg_attribute_noreturn();
+
+static void
+domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id, int64 owner_domain)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("%s belongs to domain \"%s\", not to domain \"%s\" of %s",
+					entity_label(e, id), sm_domain_name(domain),
+					sm_domain_name(owner_domain), entity_label(owner, owner_id)),
+			 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
+}
+
 /*
  * Checks that entity e (id) lives in the domain of owner (owner_id), whose
  * domain is owner_domain.  Nothing joins across domains (SPEC section 6).
@@ -140,12 +155,38 @@ require_same_domain(Entity e, int64 id, Entity owner, int64 owner_id, int64 owne
 	int64		domain = entity_domain(e, id);
 
 	if (domain != owner_domain)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("%s belongs to domain \"%s\", not to domain \"%s\" of %s",
-						entity_label(e, id), sm_domain_name(domain),
-						sm_domain_name(owner_domain), entity_label(owner, owner_id)),
-				 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
+		domain_mismatch(e, id, domain, owner, owner_id, owner_domain);
+}
+
+/* "SELECT (domain of $1), (domain of $2)", built once per pair of entities */
+static SeatQuery q_pair[E_COUNT][E_COUNT];
+
+static void
+pair_domains(Entity a, int64 ida, Entity b, int64 idb, int64 *da, int64 *db)
+{
+	SeatQuery  *q = &q_pair[a][b];
+	Datum		v[2] = {Int64GetDatum(ida), Int64GetDatum(idb)};
+	bool		na,
+				nb;
+
+	if (q->sql == NULL)
+	{
+		const char *sa = q_entity_domain[a].sql;
+		const char *sb = q_entity_domain[b].sql;
+
+		q->sql = MemoryContextStrdup(TopMemoryContext,
+									 psprintf("SELECT (%.*s$1), (%.*s$2)",
+											  (int) strlen(sa) - 2, sa, (int) strlen(sb) - 2, sb));
+		q->nargs = 2;
+		q->argtypes[0] = q->argtypes[1] = INT8OID;
+	}
+	sm_exec(q, v, NULL, false, 1);
+	*da = sm_get_int64(0, 1, &na);
+	*db = sm_get_int64(0, 2, &nb);
+	if (na)
+		sm_error_missing(entity_name[a], ida);
+	if (nb)
+		sm_error_missing(entity_name[b], idb);
 }
 
 static void
@@ -378,9 +419,13 @@ static void
 validate_link(Row *n, Entity container, const char *container_col, Entity member, const char *member_col)
 {
 	int64		cid = col_int64(n, container_col, NULL);
-	int64		cdomain = entity_domain(container, cid);
+	int64		mid = col_int64(n, member_col, NULL);
+	int64		cdomain,
+				mdomain;
 
-	require_same_domain(member, col_int64(n, member_col, NULL), container, cid, cdomain);
+	pair_domains(container, cid, member, mid, &cdomain, &mdomain);
+	if (cdomain != mdomain)
+		domain_mismatch(member, mid, mdomain, container, cid, cdomain);
 }
 
 static void
@@ -530,7 +575,10 @@ seatmgr_validate_row(PG_FUNCTION_ARGS)
  */
 
 static SeatQuery q_team_division = {
-	"SELECT division_id FROM seatmgr.teams WHERE team_id = $1", 1, {INT8OID}
+	"SELECT " SM_DIVISION_COLUMNS
+	"  FROM seatmgr.teams t JOIN seatmgr.divisions d ON d.division_id = t.division_id"
+	" WHERE t.team_id = $1",
+	1, {INT8OID}
 };
 
 /* R1: a member of a paid team holds a licence in the team's division. */
@@ -538,38 +586,37 @@ static void
 team_member_added(int64 team_id, int64 user_id, TimestampTz added_at)
 {
 	Datum		v[1] = {Int64GetDatum(team_id)};
-	bool		isnull;
-	int64		division_id;
+	Division	d;
 
 	sm_exec(&q_team_division, v, NULL, false, 1);
 	if (SPI_processed == 0)
-		return;
-	division_id = sm_get_int64(0, 1, &isnull);
-	if (!isnull)
-		sm_add_source(user_id, division_id, SRC_TEAM, team_id, true, added_at);
+		return;					/* a team without a division is free */
+	sm_division_from_result(1, &d);
+	sm_add_source_to(user_id, &d, SRC_TEAM, team_id, true, added_at);
 }
 
 /*
- * R2: the division the share licenses the recipient in, if any: the given
- * one where the sharer holds an active seat, else the sharer's
- * earliest-granted active licence; always a paid division of the
- * recipient's domain, and only for a recipient already licensed there or
- * free (no active licence in any paid division).
+ * R2: the division the share licenses the recipient in, if any.  D is the
+ * given division where the sharer holds an active seat, else the sharer's
+ * earliest-granted active licence (in a paid division); the recipient must
+ * be of D's domain and either already licensed in D or free (no active
+ * licence in any paid division).
  */
 static SeatQuery q_share_division = {
-	"SELECT d.division_id"
-	"  FROM seatmgr.licenses l"
-	"  JOIN seatmgr.divisions d ON d.division_id = l.division_id"
+	"WITH sd AS ("
+	"  SELECT l.division_id FROM seatmgr.licenses l"
+	"    JOIN seatmgr.divisions pd ON pd.division_id = l.division_id"
+	"   WHERE l.user_id = $1 AND l.status = 'active' AND pd.paid"
+	"     AND ($3::bigint IS NULL OR l.division_id = $3)"
+	"   ORDER BY l.granted_at, l.division_id LIMIT 1)"
+	"SELECT " SM_DIVISION_COLUMNS
+	"  FROM sd JOIN seatmgr.divisions d ON d.division_id = sd.division_id"
 	"  JOIN seatmgr.users r ON r.user_id = $2 AND r.domain_id = d.domain_id"
-	" WHERE l.user_id = $1 AND l.status = 'active' AND d.paid"
-	"   AND ($3::bigint IS NULL OR l.division_id = $3)"
-	"   AND (EXISTS (SELECT 1 FROM seatmgr.licenses rl"
-	"                 WHERE rl.user_id = $2 AND rl.division_id = d.division_id)"
-	"        OR NOT EXISTS (SELECT 1 FROM seatmgr.licenses rl"
-	"                         JOIN seatmgr.divisions rd ON rd.division_id = rl.division_id"
-	"                        WHERE rl.user_id = $2 AND rl.status = 'active' AND rd.paid))"
-	" ORDER BY l.granted_at, l.division_id"
-	" LIMIT 1",
+	" WHERE EXISTS (SELECT 1 FROM seatmgr.licenses rl"
+	"                WHERE rl.user_id = $2 AND rl.division_id = d.division_id)"
+	"    OR NOT EXISTS (SELECT 1 FROM seatmgr.licenses rl"
+	"                     JOIN seatmgr.divisions rd ON rd.division_id = rl.division_id"
+	"                    WHERE rl.user_id = $2 AND rl.status = 'active' AND rd.paid)",
 	3, {INT8OID, INT8OID, INT8OID}
 };
 
@@ -579,40 +626,19 @@ share_added(Row *n)
 	bool		isnull;
 	Datum		v[3];
 	char		nulls[4] = "   ";
-	int64		share_id = col_int64(n, "share_id", NULL);
-	int64		recipient = col_int64(n, "recipient_id", NULL);
+	Division	d;
 
 	v[0] = Int64GetDatum(col_int64(n, "sharer_id", NULL));
-	v[1] = Int64GetDatum(recipient);
+	v[1] = Int64GetDatum(col_int64(n, "recipient_id", NULL));
 	v[2] = Int64GetDatum(col_int64(n, "division_id", &isnull));
 	if (isnull)
 		nulls[2] = 'n';
-
-	/*
-	 * The earliest-granted active licence is the sharer's whether or not the
-	 * recipient qualifies there; look it up first when no division is given.
-	 */
-	if (isnull)
-	{
-		static SeatQuery q_sharer_first = {
-			"SELECT l.division_id FROM seatmgr.licenses l"
-			"  JOIN seatmgr.divisions d ON d.division_id = l.division_id"
-			" WHERE l.user_id = $1 AND l.status = 'active' AND d.paid"
-			" ORDER BY l.granted_at, l.division_id LIMIT 1",
-			1, {INT8OID}
-		};
-
-		sm_exec(&q_sharer_first, v, NULL, false, 1);
-		if (SPI_processed == 0)
-			return;
-		v[2] = Int64GetDatum(sm_get_int64(0, 1, NULL));
-		nulls[2] = ' ';
-	}
 	sm_exec(&q_share_division, v, nulls, false, 1);
 	if (SPI_processed == 0)
 		return;
-	sm_add_source(recipient, sm_get_int64(0, 1, NULL), SRC_SHARE, share_id, true,
-				  DatumGetTimestampTz(col(n, "shared_at", &isnull)));
+	sm_division_from_result(1, &d);
+	sm_add_source_to(DatumGetInt64(v[1]), &d, SRC_SHARE, col_int64(n, "share_id", NULL), true,
+					 DatumGetTimestampTz(col(n, "shared_at", &isnull)));
 }
 
 static SeatQuery q_group_divisions = {

@@ -56,7 +56,14 @@ typedef struct Division
 	char	   *name;
 } Division;
 
+/* the columns sm_division_from_result reads, from divisions aliased d */
+#define SM_DIVISION_COLUMNS \
+	"d.division_id, d.domain_id, d.paid, d.seat_limit, d.on_full = 'error', d.name"
+
 extern bool sm_load_division(int64 division_id, Division *d);
+extern void sm_division_from_result(int col, Division *d);
+extern const char *sm_add_source_to(int64 user_id, Division *d, const char *kind,
+									int64 ref_id, bool has_ref, TimestampTz added_at);
 extern const char *sm_add_source(int64 user_id, int64 division_id, const char *kind,
 								 int64 ref_id, bool has_ref, TimestampTz added_at);
 extern void sm_drop_source(int64 user_id, int64 division_id, const char *kind,
