@@ -137,11 +137,14 @@ static void domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int6
 static void
 domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id, int64 owner_domain)
 {
+	/* "... not to domain "acme.com" of team 3", or just the domain */
+	char	   *of = owner == E_DOMAIN ? "" : psprintf(" of %s", entity_label(owner, owner_id));
+
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
-			 errmsg("%s belongs to domain \"%s\", not to domain \"%s\" of %s",
+			 errmsg("%s belongs to domain \"%s\", not to domain \"%s\"%s",
 					entity_label(e, id), sm_domain_name(domain),
-					sm_domain_name(owner_domain), entity_label(owner, owner_id)),
+					sm_domain_name(owner_domain), of),
 			 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
 }
 
@@ -338,6 +341,19 @@ validate_domains(Row *n, Row *o)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("invalid domain name \"%s\"", name),
 				 errhint("A domain name is a DNS name such as acme.com: labels of letters, digits and hyphens separated by dots.")));
+	{
+		static SeatQuery q_domain_taken = {
+			"SELECT 1 FROM seatmgr.domains WHERE name = $1 AND domain_id <> $2", 2, {TEXTOID, INT8OID}
+		};
+		Datum		v[2] = {CStringGetTextDatum(lower), Int64GetDatum(col_int64(n, "domain_id", NULL))};
+
+		sm_exec(&q_domain_taken, v, NULL, false, 1);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("domain \"%s\" already exists", lower),
+					 errhint("Domain names are stored lower-case and are unique.")));
+	}
 	if (strcmp(lower, name) == 0)
 		return n->tuple;
 	return replace_column(n, "name", CStringGetTextDatum(lower), false);
