@@ -56,10 +56,20 @@ sm_load_division(int64 division_id, Division *d)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * The counter row is locked before it is read: in READ COMMITTED the lock
+ * waits for a concurrent grant or removal and then reads its result (an
+ * UPDATE ... WHERE active < limit would judge the old row version without
+ * waiting, and could waitlist someone while a seat is being freed).
+ */
+static SeatQuery q_lock_seats = {
+	"SELECT active FROM seatmgr.seat_counts WHERE division_id = $1 FOR UPDATE",
+	1, {INT8OID}
+};
+
 static SeatQuery q_claim_seat = {
-	"UPDATE seatmgr.seat_counts SET active = active + 1"
-	" WHERE division_id = $1 AND active < $2 RETURNING active",
-	2, {INT8OID, INT8OID}
+	"UPDATE seatmgr.seat_counts SET active = active + 1 WHERE division_id = $1",
+	1, {INT8OID}
 };
 
 static SeatQuery q_release_seat = {
@@ -71,14 +81,16 @@ static SeatQuery q_release_seat = {
 static bool
 claim_seat(Division *d)
 {
-	Datum		v[2];
+	Datum		v[1];
 
 	if (!d->limited)
 		return true;
 	v[0] = Int64GetDatum(d->division_id);
-	v[1] = Int64GetDatum(d->seat_limit);
-	sm_exec(&q_claim_seat, v, NULL, false, 1);
-	return SPI_processed == 1;
+	sm_exec(&q_lock_seats, v, NULL, false, 1);
+	if (SPI_processed == 0 || sm_get_int64(0, 1, NULL) >= d->seat_limit)
+		return false;
+	sm_exec(&q_claim_seat, v, NULL, false, 0);
+	return true;
 }
 
 static void
