@@ -1,0 +1,239 @@
+-- pgTAP: the licence rules the triggers enforce, R1-R6 and R9 of SPEC.md.
+BEGIN;
+CREATE EXTENSION seatmgr;
+SELECT no_plan();
+
+-- fixture: acme.com (mixed domain) and other.com
+INSERT INTO seatmgr.domains (name) VALUES ('acme.com'), ('other.com');
+INSERT INTO seatmgr.divisions (domain_id, name, product) VALUES
+  (1, 'Eng', 'asana'),        -- 1: paid, unlimited
+  (1, 'Mkt', 'asana'),        -- 2: paid, unlimited
+  (2, 'Other', 'asana');      -- 3: another domain
+INSERT INTO seatmgr.divisions (domain_id, name, paid) VALUES (1, 'Free', false);   -- 4: unpaid
+INSERT INTO seatmgr.divisions (domain_id, name, seat_limit) VALUES (1, 'Small', 2); -- 5: limited
+INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES
+  (1, 1, 'Eng A'), (1, 1, 'Eng B'), (1, 2, 'Mkt A'), (1, 4, 'Free div team'), (1, NULL, 'No division'),
+  (1, 5, 'Small A');
+INSERT INTO seatmgr.users (domain_id, email)
+SELECT 1, 'u' || i || '@acme.com' FROM generate_series(1, 12) i;
+INSERT INTO seatmgr.users (domain_id, email) VALUES (2, 'x@other.com');  -- user 13
+
+CREATE TEMP VIEW lic AS
+SELECT l.user_id, l.division_id, l.status,
+       array_agg(s.kind || coalesce(':' || s.ref_id, '') ORDER BY s.kind, s.ref_id) AS sources
+  FROM seatmgr.licenses l LEFT JOIN seatmgr.license_sources s USING (user_id, division_id)
+ GROUP BY 1, 2, 3;
+
+-- R1 team invite -------------------------------------------------------------
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES (1, 1, '2025-03-01');
+SELECT results_eq($$SELECT status, sources FROM lic WHERE user_id = 1$$,
+                  $$VALUES ('active'::text, ARRAY['team:1'])$$,
+                  'R1: a paid team gives a licence in its division with source team:<id>');
+SELECT is((SELECT granted_at FROM seatmgr.licenses WHERE user_id = 1), '2025-03-01'::timestamptz,
+          'R1: granted_at is the time of the membership that granted it (import with history)');
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (2, 1);
+SELECT results_eq($$SELECT count(*)::int, max(sources::text) FROM lic WHERE user_id = 1$$,
+                  $$VALUES (1, '{team:1,team:2}')$$,
+                  'R1: two paid teams of one division: one licence, two sources');
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (4, 2), (5, 2);
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 2), 0,
+          'R1: a free team (unpaid division, or none) gives nothing');
+SELECT is((SELECT event FROM seatmgr.license_events WHERE user_id = 1), 'granted',
+          'R1: the grant leaves a license_events row');
+
+-- R2 share ----------------------------------------------------------------------
+-- user 1 holds Eng; user 3 is free
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id, shared_at)
+VALUES ('project', 'P1', 1, 3, '2025-04-01');
+SELECT results_eq($$SELECT division_id::int, status, sources FROM lic WHERE user_id = 3$$,
+                  $$VALUES (1, 'active'::text, ARRAY['share:1'])$$,
+                  'R2: a free recipient gets a licence in the sharer''s division, source share:<id>, no team');
+SELECT is((SELECT granted_at FROM seatmgr.licenses WHERE user_id = 3), '2025-04-01'::timestamptz,
+          'R2: granted_at is shared_at');
+SELECT is((SELECT count(*)::int FROM seatmgr.team_members WHERE user_id = 3), 0, 'R2: the recipient joins no team');
+-- a recipient already licensed in D gains the source
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id) VALUES ('goal', 'G1', 3, 1);
+SELECT is((SELECT sources FROM lic WHERE user_id = 1), ARRAY['share:2', 'team:1', 'team:2'],
+          'R2: a recipient already licensed in D gains the source');
+-- a recipient licensed only in another division changes nothing
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (3, 4);          -- user 4 holds Mkt
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id) VALUES ('portfolio', 'F', 1, 4);
+SELECT results_eq($$SELECT division_id::int, sources FROM lic WHERE user_id = 4$$,
+                  $$VALUES (2, ARRAY['team:3'])$$,
+                  'R2: a recipient licensed only in other divisions changes nothing');
+-- a sharer without a licence changes nothing
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id) VALUES ('project', 'P2', 5, 6);
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id IN (5, 6)), 0,
+          'R2: a sharer without a licence changes nothing');
+-- a recipient of another domain changes nothing, and is no error
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id) VALUES ('dashboard', 'D', 1, 13);
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 13), 0,
+          'R2: a recipient of another domain changes nothing');
+-- division_id given: the sharer must hold an active licence there
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id, division_id)
+VALUES ('project', 'P3', 1, 7, 2);
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 7), 0,
+          'R2: a given division where the sharer holds no seat: nothing happens');
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id, division_id)
+VALUES ('project', 'P4', 4, 7, 2);
+SELECT is((SELECT division_id::int FROM seatmgr.licenses WHERE user_id = 7), 2,
+          'R2: a given division where the sharer holds a seat licenses the recipient there');
+-- without division_id: the sharer's earliest-granted active licence
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES (3, 8, '2024-01-01'), (1, 8, '2025-01-01');
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id) VALUES ('project_template', 'T', 8, 9);
+SELECT is((SELECT division_id::int FROM seatmgr.licenses WHERE user_id = 9), 2,
+          'R2: without division_id, D is the sharer''s earliest-granted active licence');
+
+-- R3 group -------------------------------------------------------------------------
+INSERT INTO seatmgr.groups (domain_id, name) VALUES (1, 'Staff'), (1, 'Interns');
+INSERT INTO seatmgr.group_grants (group_id, division_id) VALUES (1, 1), (1, 2), (1, 4);
+INSERT INTO seatmgr.group_members (group_id, user_id) VALUES (1, 10);
+SELECT results_eq($$SELECT division_id::int, sources FROM lic WHERE user_id = 10 ORDER BY 1$$,
+                  $$VALUES (1, ARRAY['group:1']), (2, ARRAY['group:1'])$$,
+                  'R3: a group member holds a licence in each granted paid division; the unpaid grant gives nothing');
+INSERT INTO seatmgr.group_members (group_id, user_id) VALUES (2, 11);
+INSERT INTO seatmgr.group_grants (group_id, division_id) VALUES (2, 1);
+SELECT is((SELECT sources FROM lic WHERE user_id = 11), ARRAY['group:2'],
+          'R3: a new grant licenses the group''s current members');
+DELETE FROM seatmgr.group_grants WHERE group_id = 2;
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 11), 0,
+          'R3/R5: removing the grant removes the source and the licence');
+DELETE FROM seatmgr.group_members WHERE user_id = 10;
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 10), 0,
+          'R3/R5: leaving the group removes its licences');
+
+-- R4 admin --------------------------------------------------------------------------
+SELECT is(seatmgr_grant_license(12, 1), 'active', 'R4: seatmgr_grant_license returns the status');
+SELECT is((SELECT sources FROM lic WHERE user_id = 12), ARRAY['admin'], 'R4: the grant adds source admin');
+SELECT throws_ok($$SELECT seatmgr_grant_license(12, 4)$$, '55000', 'division 4 ("Free") is not paid',
+                 'R4: a grant into an unpaid division is an error');
+-- remove: every source, the memberships of that division's teams (not of others), and the licence
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (1, 12), (2, 12), (3, 12);
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id) VALUES ('goal', 'G2', 1, 12);
+SELECT lives_ok($$SELECT seatmgr_remove_license(12, 1)$$, 'R4: remove a licence held through teams, a share and admin');
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 12 AND division_id = 1), 0,
+          'R4: the user leaves the division');
+SELECT is((SELECT count(*)::int FROM seatmgr.license_sources WHERE user_id = 12 AND division_id = 1), 0,
+          'R4: every source of that licence is gone');
+SELECT results_eq($$SELECT team_id::int FROM seatmgr.team_members WHERE user_id = 12$$, $$VALUES (3)$$,
+                  'R4: memberships of the division''s teams are deleted, others kept');
+SELECT is((SELECT count(*)::int FROM seatmgr.shares WHERE recipient_id = 12), 1,
+          'R4: the share itself stays, only the source goes');
+-- a licence held through a group cannot be removed this way
+INSERT INTO seatmgr.group_members (group_id, user_id) VALUES (1, 12);
+SELECT throws_ok($$SELECT seatmgr_remove_license(12, 1)$$, '2BP01',
+                 'license of user 12 (u12@acme.com) in division 1 is held through group 1 ("Staff")',
+                 'R4: a group-held licence cannot be removed, the error names the group');
+SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 12 AND division_id = 1), 'active',
+          'R4: the refused removal changed nothing');
+DELETE FROM seatmgr.group_members WHERE user_id = 12;
+-- turning paid off keeps licences until they lose their sources
+UPDATE seatmgr.divisions SET paid = false WHERE division_id = 2;
+SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 4 AND division_id = 2), 'active',
+          'R4: turning paid off keeps existing licences');
+DELETE FROM seatmgr.team_members WHERE user_id = 4 AND team_id = 3;
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 4 AND division_id = 2), 0,
+          'R4/R5: ... until they lose their sources');
+UPDATE seatmgr.divisions SET paid = true WHERE division_id = 2;
+
+-- R5 losing sources (Asana's Sam and Jo) --------------------------------------------
+-- Sam (user 1) is in Eng A and Eng B and got a share: leaving both teams keeps the share's seat
+DELETE FROM seatmgr.team_members WHERE user_id = 1;
+SELECT results_eq($$SELECT status, sources FROM lic WHERE user_id = 1$$,
+                  $$VALUES ('active'::text, ARRAY['share:2'])$$,
+                  'R5: a licence with another source stays (Sam keeps the share''s seat)');
+DELETE FROM seatmgr.shares WHERE share_id = 2;
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 1), 0,
+          'R5: a licence with no source left is removed');
+SELECT is((SELECT event FROM seatmgr.license_events WHERE user_id = 1 ORDER BY event_id DESC LIMIT 1), 'removed',
+          'R5: the removal leaves event removed');
+-- Jo (user 3, share only) is removed by an admin
+SELECT lives_ok($$SELECT seatmgr_remove_license(3, 1)$$, 'R5: a teamless licence is removed through the admin console');
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 3), 0, 'R5: Jo leaves the division');
+-- deleting a team removes its members' sources
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (2, 5);
+DELETE FROM seatmgr.teams WHERE team_id = 2;
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 5), 0, 'R5: deleting a team removes the licences it gave');
+-- moving a team to another division moves its sources
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (1, 6);
+UPDATE seatmgr.teams SET division_id = 2 WHERE team_id = 1;
+SELECT results_eq($$SELECT division_id::int, sources FROM lic WHERE user_id = 6$$,
+                  $$VALUES (2, ARRAY['team:1'])$$,
+                  'R1/R5: a team moved to another division moves its members'' licences');
+
+-- R6 seat limit ----------------------------------------------------------------------
+-- Small (5) has 2 seats
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES
+  (6, 1, '2025-01-01'), (6, 2, '2025-01-02'), (6, 3, '2025-01-03'), (6, 4, '2025-01-04');
+SELECT results_eq($$SELECT user_id::int, status FROM seatmgr.licenses WHERE division_id = 5 ORDER BY user_id$$,
+                  $$VALUES (1, 'active'::text), (2, 'active'), (3, 'waitlisted'), (4, 'waitlisted')$$,
+                  'R6: beyond seat_limit licences are waitlisted');
+SELECT results_eq($$SELECT event FROM seatmgr.license_events WHERE division_id = 5 ORDER BY event_id$$,
+                  $$VALUES ('granted'::text), ('granted'), ('waitlisted'), ('waitlisted')$$,
+                  'R6: waitlisting leaves event waitlisted');
+DELETE FROM seatmgr.team_members WHERE team_id = 6 AND user_id = 1;
+SELECT results_eq($$SELECT user_id::int, status FROM seatmgr.licenses WHERE division_id = 5 ORDER BY user_id$$,
+                  $$VALUES (2, 'active'::text), (3, 'active'), (4, 'waitlisted')$$,
+                  'R6: a freed seat goes to the waitlist, oldest first');
+SELECT cmp_ok((SELECT granted_at FROM seatmgr.licenses WHERE user_id = 3 AND division_id = 5), '>', '2025-01-03'::timestamptz,
+              'R6: a seat given from the waitlist restarts the clock');
+UPDATE seatmgr.divisions SET seat_limit = 3 WHERE division_id = 5;
+SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 4 AND division_id = 5), 'active',
+          'R6: raising seat_limit gives the new seats to the waitlist');
+UPDATE seatmgr.divisions SET seat_limit = 1 WHERE division_id = 5;
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE division_id = 5 AND status = 'active'), 3,
+          'R6: lowering seat_limit takes no seat away');
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (6, 5);
+SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 5 AND division_id = 5), 'waitlisted',
+          'R6: over the limit, new licences wait');
+UPDATE seatmgr.divisions SET seat_limit = NULL WHERE division_id = 5;
+SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 5 AND division_id = 5), 'active',
+          'R6: without a limit everyone waiting gets a seat');
+UPDATE seatmgr.divisions SET seat_limit = 0, on_full = 'error' WHERE division_id = 5;
+SELECT throws_ok($$INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (6, 6)$$, '53400',
+                 'division 5 ("Small") is full: its seat_limit of 0 is reached',
+                 'R6: on_full = error raises 53400');
+SELECT is((SELECT count(*)::int FROM seatmgr.team_members WHERE team_id = 6 AND user_id = 6), 0,
+          'R6: ... and the failed invite left nothing');
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 6 AND division_id = 5), 0,
+          'R6: ... not even a licence');
+SELECT results_eq($$SELECT active::int FROM seatmgr.division_seats WHERE division_id = 5$$,
+                  $$SELECT count(*)::int FROM seatmgr.licenses WHERE division_id = 5 AND status = 'active'$$,
+                  'R6: division_seats counts the active licences');
+
+-- R9 a new source reactivates -----------------------------------------------------------
+UPDATE seatmgr.divisions SET seat_limit = 1, on_full = 'waitlist' WHERE division_id = 5;
+-- deactivate user 2 the way a sweep does (status and the seat counter), to test R9 alone
+UPDATE seatmgr.licenses SET status = 'deactivated', deactivated_at = now()
+ WHERE division_id = 5 AND user_id IN (2, 3, 4, 5);
+UPDATE seatmgr.seat_counts SET active = 0 WHERE division_id = 5;
+INSERT INTO seatmgr.group_members (group_id, user_id) VALUES (2, 2);
+INSERT INTO seatmgr.group_grants (group_id, division_id) VALUES (2, 5);
+SELECT results_eq($$SELECT status, sources FROM lic WHERE user_id = 2 AND division_id = 5$$,
+                  $$VALUES ('active'::text, ARRAY['group:2', 'team:6'])$$,
+                  'R9: a new source makes a deactivated licence active again');
+SELECT is((SELECT event FROM seatmgr.license_events WHERE user_id = 2 AND division_id = 5 ORDER BY event_id DESC LIMIT 1),
+          'reactivated', 'R9: event reactivated');
+SELECT cmp_ok((SELECT granted_at FROM seatmgr.licenses WHERE user_id = 2 AND division_id = 5), '>=', now(),
+              'R9: a reactivation restarts the clock');
+SELECT is(seatmgr_grant_license(3, 5), 'waitlisted', 'R9: subject to R6, a reactivation into a full division waits');
+SELECT is((SELECT deactivated_at FROM seatmgr.licenses WHERE user_id = 2 AND division_id = 5), NULL,
+          'R9: the reactivated licence forgets its deactivation');
+
+-- the actor of every event is the role that caused it
+CREATE ROLE seatmgr_app;
+GRANT USAGE ON SCHEMA seatmgr TO seatmgr_app;
+GRANT SELECT, INSERT, DELETE ON seatmgr.team_members TO seatmgr_app;
+GRANT SELECT ON seatmgr.teams, seatmgr.users TO seatmgr_app;
+SET ROLE seatmgr_app;
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (3, 11);
+RESET ROLE;
+SELECT is((SELECT actor FROM seatmgr.license_events WHERE user_id = 11 ORDER BY event_id DESC LIMIT 1), 'seatmgr_app',
+          'R12: license_events.actor is the role that caused the change');
+SELECT is((SELECT count(*)::int FROM seatmgr.license_events e
+            WHERE NOT EXISTS (SELECT 1 FROM seatmgr.licenses l WHERE l.user_id = e.user_id)
+              AND e.event <> 'removed' AND e.user_id NOT IN (SELECT user_id FROM seatmgr.license_events WHERE event = 'removed')), 0,
+          'R12: every event belongs to a licence that exists or was removed');
+
+SELECT * FROM finish();
+ROLLBACK;
