@@ -396,6 +396,7 @@ CREATE FUNCTION seatmgr_unschedule() RETURNS boolean
 AS $$
 DECLARE
     job_name text := 'seatmgr_sweep:' || pg_catalog.current_database();
+    found    boolean;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
@@ -405,12 +406,11 @@ BEGIN
                                            job_name);
     END IF;
     EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user)'
-        INTO STRICT job_name USING job_name;
-    IF NOT job_name::boolean THEN
-        RETURN false;
+        INTO found USING job_name;
+    IF found THEN
+        EXECUTE 'SELECT cron.unschedule($1)' USING job_name;
     END IF;
-    EXECUTE 'SELECT cron.unschedule($1)' USING 'seatmgr_sweep:' || pg_catalog.current_database();
-    RETURN true;
+    RETURN found;
 END
 $$;
 COMMENT ON FUNCTION seatmgr_unschedule() IS 'Removes the pg_cron job of seatmgr_schedule(); false when there is none';
