@@ -586,6 +586,7 @@ scheduled_run(int64 division_id)
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		sm_progress_end();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
 
