@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of seatmgr: builds, starts a throwaway cluster, runs pg_regress,
-# the isolation specs and pgTAP, and exits non-zero on any failure.
+# the isolation specs, pgTAP and the pg_cron and crash tests (t/), and exits
+# non-zero on any failure.
 #   usage: scripts/test.sh            (as root on Debian 12)
 source "$(dirname "$0")/common.sh"
 
@@ -21,6 +22,11 @@ say "pgTAP (pg_prove)"
 psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS seatmgr_tap' -c 'CREATE DATABASE seatmgr_tap'
 psql -X -q -d seatmgr_tap -c 'CREATE EXTENSION pgtap'
 if ! pg_prove -d seatmgr_tap --ext .sql -r "$TOP/test"; then
+    status=1
+fi
+
+say "a real pg_cron schedule and a crash in the middle of a run (prove, t/*.t; about a minute)"
+if ! prove --exec bash "$TOP"/t/*.t; then
     status=1
 fi
 
