@@ -252,6 +252,9 @@ BEGIN
     END LOOP;
 END
 $$;
+-- a deleted user's seats go back to the division (and its waitlist) before the cascade
+CREATE TRIGGER seatmgr_rules BEFORE DELETE ON seatmgr.users
+    FOR EACH ROW EXECUTE FUNCTION seatmgr.model_change();
 
 ------------------------------------------------------------------------------
 -- Functions

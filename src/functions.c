@@ -128,7 +128,7 @@ seatmgr_remove_license(PG_FUNCTION_ARGS)
 						sm_get_int64(0, 1, NULL), sm_get_text(0, 2)),
 				 errhint("Remove the user from the group, or the group's grant of the division, in seatmgr.group_members or seatmgr.group_grants.")));
 	sm_exec(&q_leave_teams, v, NULL, false, 0);
-	sm_remove_license(user_id, division_id);
+	sm_remove_license(user_id, division_id, SRC_ADMIN);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -455,9 +455,12 @@ static SeatQuery q_delete_all_sources = {
 	2, {INT8OID, INT8OID}
 };
 
-/* Removes the licence whatever its sources (R4, seatmgr_remove_license). */
+/*
+ * Removes the licence whatever its sources: seatmgr_remove_license (R4,
+ * event source admin) or a deleted user (no source); the seat is freed.
+ */
 void
-sm_remove_license(int64 user_id, int64 division_id)
+sm_remove_license(int64 user_id, int64 division_id, const char *kind)
 {
 	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
 	char	   *status = lock_license(user_id, division_id);
@@ -465,7 +468,7 @@ sm_remove_license(int64 user_id, int64 division_id)
 	if (status == NULL)
 		return;
 	sm_exec(&q_delete_all_sources, v, NULL, false, 0);
-	delete_license(user_id, division_id, status, SRC_ADMIN, 0, false);
+	delete_license(user_id, division_id, status, kind, 0, false);
 }
 
 static SeatQuery q_recount = {

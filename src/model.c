@@ -883,6 +883,32 @@ link_changed(const char *table, Row *n, Row *o)
 	return false;
 }
 
+static SeatQuery q_user_licenses = {
+	"SELECT division_id FROM seatmgr.licenses WHERE user_id = $1 ORDER BY division_id",
+	1, {INT8OID}
+};
+
+/*
+ * A user is deleted: remove their licences first, with events, so that
+ * their seats go to the waitlist (the foreign keys' cascade would do
+ * neither).
+ */
+static void
+user_deleted(int64 user_id)
+{
+	Datum		v[1] = {Int64GetDatum(user_id)};
+	uint64		n;
+	int64	   *divisions;
+
+	sm_exec(&q_user_licenses, v, NULL, false, 0);
+	n = SPI_processed;
+	divisions = palloc(sizeof(int64) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+		divisions[i] = sm_get_int64(i, 1, NULL);
+	for (uint64 i = 0; i < n; i++)
+		sm_remove_license(user_id, divisions[i], NULL);
+}
+
 Datum
 seatmgr_model_change(PG_FUNCTION_ARGS)
 {
@@ -891,9 +917,20 @@ seatmgr_model_change(PG_FUNCTION_ARGS)
 				o = {NULL, NULL};
 	const char *table;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trig->tg_event))
-		elog(ERROR, "seatmgr.model_change must be an AFTER ROW trigger");
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trig->tg_event))
+		elog(ERROR, "seatmgr.model_change must be a ROW trigger");
+	if (TRIGGER_FIRED_BEFORE(trig->tg_event))
+	{
+		Row			r = {trig->tg_trigtuple, RelationGetDescr(trig->tg_relation)};
+
+		if (!TRIGGER_FIRED_BY_DELETE(trig->tg_event) ||
+			strcmp(RelationGetRelationName(trig->tg_relation), "users") != 0)
+			elog(ERROR, "seatmgr.model_change runs BEFORE only on DELETE of seatmgr.users");
+		SPI_connect();
+		user_deleted(col_int64(&r, "user_id", NULL));
+		SPI_finish();
+		return PointerGetDatum(trig->tg_trigtuple);
+	}
 
 	n.desc = o.desc = RelationGetDescr(trig->tg_relation);
 	if (TRIGGER_FIRED_BY_INSERT(trig->tg_event))

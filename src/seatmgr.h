@@ -69,7 +69,7 @@ extern const char *sm_add_source(int64 user_id, int64 division_id, const char *k
 extern void sm_drop_source(int64 user_id, int64 division_id, const char *kind,
 						   int64 ref_id, bool has_ref);
 extern void sm_drop_source_by_ref(int64 user_id, const char *kind, int64 ref_id);
-extern void sm_remove_license(int64 user_id, int64 division_id);
+extern void sm_remove_license(int64 user_id, int64 division_id, const char *kind);
 extern void sm_seat_limit_changed(int64 division_id);
 extern void sm_log_event(int64 user_id, int64 division_id, const char *event,
 						 const char *source_kind, int64 source_ref, bool has_ref);

@@ -220,6 +220,18 @@ SELECT is(seatmgr_grant_license(3, 5), 'waitlisted', 'R9: subject to R6, a react
 SELECT is((SELECT deactivated_at FROM seatmgr.licenses WHERE user_id = 2 AND division_id = 5), NULL,
           'R9: the reactivated licence forgets its deactivation');
 
+-- R5/R6: a deleted user's seat goes to the waitlist
+SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 3 AND division_id = 5), 'waitlisted', 'R6: user 3 waits');
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE division_id = 5 AND status = 'active'), 1, 'R6: Small is full');
+DELETE FROM seatmgr.users WHERE user_id = (SELECT min(user_id) FROM seatmgr.licenses WHERE division_id = 5 AND status = 'active');
+SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 3 AND division_id = 5), 'active',
+          'R5/R6: deleting a user frees their seats for the waitlist');
+SELECT is((SELECT active FROM seatmgr.seat_counts WHERE division_id = 5),
+          (SELECT count(*) FROM seatmgr.licenses WHERE division_id = 5 AND status = 'active'),
+          'R6: the seat counter follows');
+SELECT ok((SELECT count(*) FROM seatmgr.license_events WHERE event = 'removed' AND source_kind IS NULL) >= 1,
+          'R12: the deleted user''s licences leave removed events');
+
 -- the actor of every event is the role that caused it
 CREATE ROLE seatmgr_app;
 GRANT USAGE ON SCHEMA seatmgr TO seatmgr_app;
