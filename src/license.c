@@ -437,14 +437,9 @@ void
 sm_drop_source_by_ref(int64 user_id, const char *kind, int64 ref_id)
 {
 	Datum		v[3] = {Int64GetDatum(user_id), CStringGetTextDatum(kind), Int64GetDatum(ref_id)};
-	int64	   *divisions;
 	uint64		ndivisions;
+	int64	   *divisions = sm_exec_ids(&q_sources_by_ref, v, &ndivisions);
 
-	sm_exec(&q_sources_by_ref, v, NULL, false, 0);
-	ndivisions = SPI_processed;
-	divisions = palloc(sizeof(int64) * (ndivisions + 1));
-	for (uint64 i = 0; i < ndivisions; i++)
-		divisions[i] = sm_get_int64(i, 1, NULL);
 	for (uint64 i = 0; i < ndivisions; i++)
 		sm_drop_source(user_id, divisions[i], kind, ref_id, true);
 	pfree(divisions);
@@ -502,13 +497,10 @@ sm_seat_limit_changed(int64 division_id)
 		fill_from_waitlist(&d);
 		return;
 	}
-	sm_exec(&q_promote_all, v, NULL, false, 0);
 	{
-		uint64		n = SPI_processed;
-		int64	   *users = palloc(sizeof(int64) * (n + 1));
+		uint64		n;
+		int64	   *users = sm_exec_ids(&q_promote_all, v, &n);
 
-		for (uint64 i = 0; i < n; i++)
-			users[i] = sm_get_int64(i, 1, NULL);
 		for (uint64 i = 0; i < n; i++)
 			sm_log_event(users[i], division_id, "granted", NULL, 0, false);
 	}

@@ -670,13 +670,8 @@ group_member_added(int64 group_id, int64 user_id, TimestampTz added_at)
 {
 	Datum		v[1] = {Int64GetDatum(group_id)};
 	uint64		n;
-	int64	   *divisions;
+	int64	   *divisions = sm_exec_ids(&q_group_divisions, v, &n);
 
-	sm_exec(&q_group_divisions, v, NULL, false, 0);
-	n = SPI_processed;
-	divisions = palloc(sizeof(int64) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-		divisions[i] = sm_get_int64(i, 1, NULL);
 	for (uint64 i = 0; i < n; i++)
 		sm_add_source(user_id, divisions[i], SRC_GROUP, group_id, true, added_at);
 }
@@ -793,13 +788,8 @@ group_grant_removed(int64 group_id, int64 division_id)
 {
 	Datum		v[2] = {Int64GetDatum(group_id), Int64GetDatum(division_id)};
 	uint64		n;
-	int64	   *users;
+	int64	   *users = sm_exec_ids(&q_grant_holders, v, &n);
 
-	sm_exec(&q_grant_holders, v, NULL, false, 0);
-	n = SPI_processed;
-	users = palloc(sizeof(int64) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-		users[i] = sm_get_int64(i, 1, NULL);
 	for (uint64 i = 0; i < n; i++)
 		sm_drop_source(users[i], division_id, SRC_GROUP, group_id, true);
 }
@@ -898,13 +888,8 @@ user_deleted(int64 user_id)
 {
 	Datum		v[1] = {Int64GetDatum(user_id)};
 	uint64		n;
-	int64	   *divisions;
+	int64	   *divisions = sm_exec_ids(&q_user_licenses, v, &n);
 
-	sm_exec(&q_user_licenses, v, NULL, false, 0);
-	n = SPI_processed;
-	divisions = palloc(sizeof(int64) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-		divisions[i] = sm_get_int64(i, 1, NULL);
 	for (uint64 i = 0; i < n; i++)
 		sm_remove_license(user_id, divisions[i], NULL);
 }

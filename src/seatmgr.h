@@ -26,6 +26,7 @@ typedef struct SeatQuery
 } SeatQuery;
 
 extern int	sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount);
+extern int64 *sm_exec_ids(SeatQuery *q, Datum *values, uint64 *n);
 extern Datum sm_get(int row, int col, bool *isnull);
 extern int64 sm_get_int64(int row, int col, bool *isnull);
 extern char *sm_get_text(int row, int col);

@@ -467,13 +467,7 @@ seatmgr_run(PG_FUNCTION_ARGS)
 	SPI_connect();
 
 	if (PG_ARGISNULL(0))
-	{
-		sm_exec(&q_policy_divisions, NULL, NULL, false, 0);
-		n = SPI_processed;
-		divisions = palloc(sizeof(int64) * (n + 1));
-		for (uint64 i = 0; i < n; i++)
-			divisions[i] = sm_get_int64(i, 1, NULL);
-	}
+		divisions = sm_exec_ids(&q_policy_divisions, NULL, &n);
 	else
 	{
 		Datum		v[1] = {PG_GETARG_DATUM(0)};
@@ -644,11 +638,12 @@ seatmgr_sweep(PG_FUNCTION_ARGS)
 	SPI_connect_ext(SPI_OPT_NONATOMIC);
 	sm_fail_interrupted_runs();
 	SPI_commit();
-	sm_exec(&q_due, NULL, NULL, false, 0);
-	n = SPI_processed;
-	divisions = MemoryContextAlloc(cxt, sizeof(int64) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-		divisions[i] = sm_get_int64(i, 1, NULL);
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		divisions = sm_exec_ids(&q_due, NULL, &n);
+		MemoryContextSwitchTo(old);
+	}
 	SPI_commit();
 
 	for (uint64 i = 0; i < n; i++)

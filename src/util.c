@@ -34,6 +34,23 @@ sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tco
 	return rc;
 }
 
+/*
+ * Runs a query and returns its first column as an array of ids, read before
+ * the caller's next query overwrites SPI_tuptable.
+ */
+int64 *
+sm_exec_ids(SeatQuery *q, Datum *values, uint64 *n)
+{
+	int64	   *ids;
+
+	sm_exec(q, values, NULL, false, 0);
+	*n = SPI_processed;
+	ids = palloc(sizeof(int64) * (*n + 1));
+	for (uint64 i = 0; i < *n; i++)
+		ids[i] = sm_get_int64(i, 1, NULL);
+	return ids;
+}
+
 Datum
 sm_get(int row, int col, bool *isnull)
 {
