@@ -226,8 +226,11 @@ COMMENT ON TABLE seatmgr.license_events IS 'Every licence change, from a trigger
 -- Triggers: validation (BEFORE) and the licence rules (AFTER), all in C
 ------------------------------------------------------------------------------
 
+-- SECURITY DEFINER: an application role needs no privilege on the tables a
+-- row refers to (as with foreign keys), only on the table it writes.
 CREATE FUNCTION seatmgr.validate_row() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'seatmgr_validate_row' LANGUAGE C;
+    AS 'MODULE_PATHNAME', 'seatmgr_validate_row' LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr.validate_row() IS 'Internal: rejects bad rows with a message that names the bad value (SPEC section 5)';
 
 CREATE FUNCTION seatmgr.model_change() RETURNS trigger

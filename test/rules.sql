@@ -235,8 +235,8 @@ SELECT ok((SELECT count(*) FROM seatmgr.license_events WHERE event = 'removed' A
 -- the actor of every event is the role that caused it
 CREATE ROLE seatmgr_app;
 GRANT USAGE ON SCHEMA seatmgr TO seatmgr_app;
-GRANT SELECT, INSERT, DELETE ON seatmgr.team_members TO seatmgr_app;
-GRANT SELECT ON seatmgr.teams, seatmgr.users TO seatmgr_app;
+-- the application needs privileges on the table it writes only
+GRANT INSERT ON seatmgr.team_members TO seatmgr_app;
 SET ROLE seatmgr_app;
 INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (3, 11);
 RESET ROLE;
