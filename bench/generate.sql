@@ -64,7 +64,7 @@ SELECT domain_id, 'free team' FROM seatmgr.domains;
 
 -- memberships: 55% of users in an Enterprise team, 15% in a Software team, 10% in free ones
 CREATE TEMP TABLE team_pick AS
-SELECT t.team_id, t.domain_id, dv.name AS division,
+SELECT t.team_id, t.domain_id, coalesce(dv.name, 'none') AS division,
        row_number() OVER (PARTITION BY t.domain_id, dv.name ORDER BY t.team_id) AS k,
        count(*) OVER (PARTITION BY t.domain_id, dv.name) AS n
   FROM seatmgr.teams t LEFT JOIN seatmgr.divisions dv USING (division_id);
@@ -74,9 +74,9 @@ INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
 SELECT tp.team_id, u.user_id, now() - random() * interval '700 days'
   FROM (SELECT user_id, domain_id, random() AS r, random() AS r2 FROM seatmgr.users) u
   JOIN team_pick tp ON tp.domain_id = u.domain_id
-   AND tp.division IS NOT DISTINCT FROM (CASE WHEN u.r < 0.55 THEN 'Enterprise'
-                                             WHEN u.r < 0.70 THEN 'Software'
-                                             WHEN u.r < 0.80 THEN 'Free' END)
+   AND tp.division = (CASE WHEN u.r < 0.55 THEN 'Enterprise'
+                           WHEN u.r < 0.70 THEN 'Software'
+                           WHEN u.r < 0.80 THEN 'Free' END)
    AND tp.k = 1 + floor(u.r2 * tp.n)::int
  WHERE u.r < 0.80;
 
@@ -124,10 +124,10 @@ INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id, sha
 SELECT (ARRAY['project', 'goal', 'portfolio', 'dashboard'])[1 + (r.user_id % 4)],
        'obj-' || r.user_id, s.user_id, r.user_id, now() - interval '30 days'
   FROM (SELECT user_id, domain_id FROM seatmgr.users WHERE random() < 0.05) r
-  JOIN LATERAL (SELECT l.user_id FROM seatmgr.licenses l
-                  JOIN seatmgr.divisions dv ON dv.division_id = l.division_id
-                 WHERE dv.domain_id = r.domain_id AND dv.name = 'Enterprise' AND l.user_id <> r.user_id
-                 LIMIT 1) s ON true;
+  JOIN (SELECT DISTINCT ON (dv.domain_id) dv.domain_id, l.user_id
+          FROM seatmgr.licenses l JOIN seatmgr.divisions dv ON dv.division_id = l.division_id
+         WHERE dv.name = 'Enterprise'
+         ORDER BY dv.domain_id, l.user_id) s ON s.domain_id = r.domain_id AND s.user_id <> r.user_id;
 INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)
 SELECT sh.recipient_id, dv.division_id, 'active', sh.shared_at
   FROM seatmgr.shares sh
