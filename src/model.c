@@ -13,9 +13,19 @@
  */
 #include "seatmgr.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -24,6 +34,7 @@
 
 PG_FUNCTION_INFO_V1(seatmgr_validate_row);
 PG_FUNCTION_INFO_V1(seatmgr_model_change);
+PG_FUNCTION_INFO_V1(seatmgr_members_added);
 
 /* ---------------------------------------------------------------------
  * Tuple access
@@ -103,24 +114,50 @@ typedef enum Entity
 
 static const char *const entity_name[E_COUNT] = {"domain", "division", "team", "user", "group"};
 
-static SeatQuery q_entity_domain[E_COUNT] = {
-	{"SELECT domain_id FROM seatmgr.domains WHERE domain_id = $1", 1, {INT8OID}},
-	{"SELECT domain_id FROM seatmgr.divisions WHERE division_id = $1", 1, {INT8OID}},
-	{"SELECT domain_id FROM seatmgr.teams WHERE team_id = $1", 1, {INT8OID}},
-	{"SELECT domain_id FROM seatmgr.users WHERE user_id = $1", 1, {INT8OID}},
-	{"SELECT domain_id FROM seatmgr.groups WHERE group_id = $1", 1, {INT8OID}},
-};
+static const char *const entity_table[E_COUNT] = {"domains", "divisions", "teams", "users", "groups"};
 
-/* The domain of an entity; an unknown id is an error that names it. */
+/*
+ * The domain of an entity; an unknown id is an error that names it.
+ * Validation runs for every row written, so this reads the primary key
+ * index directly instead of running a query.  Like the foreign key checks
+ * it sees rows committed by others up to now in READ COMMITTED.
+ */
 static int64
 entity_domain(Entity e, int64 id)
 {
-	Datum		v[1] = {Int64GetDatum(id)};
+	Oid			nsp = get_namespace_oid("seatmgr", false);
+	Oid			relid = get_relname_relid(entity_table[e], nsp);
+	Oid			idxid = get_relname_relid(psprintf("%s_pkey", entity_table[e]), nsp);
+	Relation	rel;
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData key;
+	Snapshot	snapshot;
+	bool		found;
+	bool		isnull;
+	int64		domain = 0;
 
-	sm_exec(&q_entity_domain[e], v, NULL, false, 1);
-	if (SPI_processed == 0)
+	if (!OidIsValid(relid) || !OidIsValid(idxid))
+		elog(ERROR, "seatmgr: table seatmgr.%s or its primary key is missing", entity_table[e]);
+	snapshot = RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
+	rel = table_open(relid, AccessShareLock);
+	idx = index_open(idxid, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = index_beginscan(rel, idx, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		domain = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "domain_id"), &isnull));
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
+	if (!found)
 		sm_error_missing(entity_name[e], id);
-	return sm_get_int64(0, 1, NULL);
+	return domain;
 }
 
 static char *
@@ -161,35 +198,11 @@ require_same_domain(Entity e, int64 id, Entity owner, int64 owner_id, int64 owne
 		domain_mismatch(e, id, domain, owner, owner_id, owner_domain);
 }
 
-/* "SELECT (domain of $1), (domain of $2)", built once per pair of entities */
-static SeatQuery q_pair[E_COUNT][E_COUNT];
-
 static void
 pair_domains(Entity a, int64 ida, Entity b, int64 idb, int64 *da, int64 *db)
 {
-	SeatQuery  *q = &q_pair[a][b];
-	Datum		v[2] = {Int64GetDatum(ida), Int64GetDatum(idb)};
-	bool		na,
-				nb;
-
-	if (q->sql == NULL)
-	{
-		const char *sa = q_entity_domain[a].sql;
-		const char *sb = q_entity_domain[b].sql;
-
-		q->sql = MemoryContextStrdup(TopMemoryContext,
-									 psprintf("SELECT (%.*s$1), (%.*s$2)",
-											  (int) strlen(sa) - 2, sa, (int) strlen(sb) - 2, sb));
-		q->nargs = 2;
-		q->argtypes[0] = q->argtypes[1] = INT8OID;
-	}
-	sm_exec(q, v, NULL, false, 1);
-	*da = sm_get_int64(0, 1, &na);
-	*db = sm_get_int64(0, 2, &nb);
-	if (na)
-		sm_error_missing(entity_name[a], ida);
-	if (nb)
-		sm_error_missing(entity_name[b], idb);
+	*da = entity_domain(a, ida);
+	*db = entity_domain(b, idb);
 }
 
 static void
@@ -952,6 +965,86 @@ seatmgr_model_change(PG_FUNCTION_ARGS)
 		apply_row(table, &n, true);
 	else
 		apply_row(table, &o, false);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * R1 for every membership an INSERT statement adds.  The common case, a new
+ * licence in an unlimited paid division, is one set-based statement for the
+ * whole batch (the licences, their sources and their events); the rest
+ * (limited divisions, existing licences, reactivations) goes row by row
+ * through the same code as a single invite.  ON CONFLICT DO NOTHING makes
+ * the batch insert behave like create_license under concurrency.
+ */
+static const char members_batch_sql[] =
+	"WITH n AS ("
+	"  SELECT DISTINCT ON (m.user_id, t.division_id) m.user_id, t.division_id, m.team_id, m.added_at"
+	"    FROM seatmgr_new_members m"
+	"    JOIN seatmgr.teams t ON t.team_id = m.team_id"
+	"    JOIN seatmgr.divisions d ON d.division_id = t.division_id"
+	"   WHERE d.paid AND d.seat_limit IS NULL"
+	"   ORDER BY m.user_id, t.division_id, m.added_at, m.team_id),"
+	" l AS ("
+	"  INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)"
+	"  SELECT user_id, division_id, 'active', added_at FROM n ORDER BY added_at, user_id"
+	"  ON CONFLICT DO NOTHING RETURNING user_id, division_id),"
+	" done AS ("
+	"  SELECT n.* FROM n JOIN l ON l.user_id = n.user_id AND l.division_id = n.division_id),"
+	" s AS ("
+	"  INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
+	"  SELECT user_id, division_id, 'team', team_id, added_at FROM done),"
+	" e AS ("
+	"  INSERT INTO seatmgr.license_events (user_id, division_id, event, source_kind, source_ref, actor)"
+	"  SELECT user_id, division_id, 'granted', 'team', team_id, $1 FROM done ORDER BY added_at, user_id)"
+	"SELECT m.team_id, m.user_id, m.added_at FROM seatmgr_new_members m"
+	" WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.user_id = m.user_id AND done.team_id = m.team_id)";
+
+Datum
+seatmgr_members_added(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	Datum		v[1];
+	Oid			types[1] = {TEXTOID};
+	uint64		n;
+	int64	   *teams,
+			   *users;
+	TimestampTz *added;
+	int			rc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
+		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
+		elog(ERROR, "seatmgr.members_added must be an AFTER STATEMENT trigger with a NEW TABLE");
+
+	SPI_connect();
+	if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "seatmgr: could not register the new memberships");
+	v[0] = CStringGetTextDatum(sm_actor());
+
+	/*
+	 * Planned for each statement, not kept: the plan depends on how many
+	 * rows the statement inserted (a plan kept from a one-row insert would
+	 * join a 10,000-row batch by nested loops).
+	 */
+	rc = SPI_execute_with_args(members_batch_sql, 1, types, v, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "seatmgr: the batch of new memberships failed: %s", SPI_result_code_string(rc));
+
+	/* the rows the batch did not settle, one by one */
+	n = SPI_processed;
+	teams = palloc(sizeof(int64) * (n + 1));
+	users = palloc(sizeof(int64) * (n + 1));
+	added = palloc(sizeof(TimestampTz) * (n + 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		teams[i] = sm_get_int64(i, 1, NULL);
+		users[i] = sm_get_int64(i, 2, NULL);
+		added[i] = DatumGetTimestampTz(sm_get(i, 3, &isnull));
+	}
+	for (uint64 i = 0; i < n; i++)
+		team_member_added(teams[i], users[i], added[i]);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -41,6 +41,26 @@ SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 2), 0,
 SELECT is((SELECT event FROM seatmgr.license_events WHERE user_id = 1), 'granted',
           'R1: the grant leaves a license_events row');
 
+-- R1 in bulk: one INSERT of many memberships (new licences, two teams of one
+-- division, an existing licence, a free team) gives what the rows would one by one
+INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, 1, 'Eng C'), (1, 1, 'Eng D');  -- teams 7, 8
+INSERT INTO seatmgr.users (domain_id, email) VALUES (1, 'b1@acme.com'), (1, 'b2@acme.com');         -- users 14, 15
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES
+  (7, 14, '2025-05-02'), (8, 14, '2025-05-01'), (7, 15, '2025-05-03'), (7, 1, '2025-05-04'), (4, 15, '2025-05-05');
+SELECT results_eq($$SELECT user_id::int, status, sources FROM lic WHERE user_id IN (1, 14, 15) AND division_id = 1 ORDER BY 1$$,
+                  $$VALUES (1, 'active'::text, ARRAY['team:1', 'team:2', 'team:7']), (14, 'active', ARRAY['team:7', 'team:8']),
+                           (15, 'active', ARRAY['team:7'])$$,
+                  'R1: a multi-row invite gives each member one licence with every team as a source');
+SELECT is((SELECT granted_at FROM seatmgr.licenses WHERE user_id = 14), '2025-05-01'::timestamptz,
+          'R1: a licence granted by two rows of one statement takes the earliest membership''s time');
+SELECT results_eq($$SELECT user_id::int, event, source_kind, source_ref::int FROM seatmgr.license_events
+                     WHERE user_id IN (14, 15) ORDER BY event_id$$,
+                  $$VALUES (14, 'granted'::text, 'team'::text, 8), (15, 'granted', 'team', 7)$$,
+                  'R1/R12: one granted event per new licence, naming the source');
+DELETE FROM seatmgr.team_members WHERE team_id IN (7, 8);
+DELETE FROM seatmgr.users WHERE user_id IN (14, 15);
+DELETE FROM seatmgr.teams WHERE team_id IN (7, 8);
+
 -- R2 share ----------------------------------------------------------------------
 -- user 1 holds Eng; user 3 is free
 INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id, shared_at)
