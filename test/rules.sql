@@ -104,6 +104,30 @@ INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id) VAL
 SELECT is((SELECT division_id::int FROM seatmgr.licenses WHERE user_id = 9), 2,
           'R2: without division_id, D is the sharer''s earliest-granted active licence');
 
+-- R2 in bulk: one INSERT of many shares gives what the rows would one by one,
+-- in order: a chain (a recipient who shares further in the same statement), two
+-- shares to one free recipient from two divisions, another domain
+INSERT INTO seatmgr.users (domain_id, email) VALUES (1, 'c1@acme.com'), (1, 'c2@acme.com'), (1, 'c3@acme.com'), (1, 'c4@acme.com');
+CREATE FUNCTION pg_temp.u(text) RETURNS bigint LANGUAGE sql AS $$ SELECT user_id FROM seatmgr.users WHERE email = $1 $$;
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id)
+SELECT 'project', o, pg_temp.u(a), pg_temp.u(b)
+  FROM (VALUES ('B1', 'u1@acme.com', 'c1@acme.com'),   -- Eng: c1 free, gets Eng
+               ('B2', 'c1@acme.com', 'c2@acme.com'),   -- c1 shares on: c2 gets Eng
+               ('B3', 'u4@acme.com', 'c3@acme.com'),   -- Mkt first: c3 gets Mkt
+               ('B4', 'u1@acme.com', 'c3@acme.com'),   -- then Eng: c3 licensed elsewhere, nothing
+               ('B5', 'u1@acme.com', 'c4@acme.com'),   -- c4 free, gets Eng
+               ('B6', 'u1@acme.com', 'x@other.com')) v(o, a, b);
+SELECT results_eq($$SELECT u.email, l.division_id::int, l.status FROM seatmgr.licenses l JOIN seatmgr.users u USING (user_id)
+                     WHERE u.email IN ('c1@acme.com', 'c2@acme.com', 'c3@acme.com', 'c4@acme.com', 'x@other.com')
+                     ORDER BY 1, 2$$,
+                  $$VALUES ('c1@acme.com'::text, 1, 'active'::text), ('c2@acme.com', 1, 'active'),
+                           ('c3@acme.com', 2, 'active'), ('c4@acme.com', 1, 'active')$$,
+                  'R2: a multi-row share gives what the rows would one by one, in order');
+SELECT is((SELECT count(*)::int FROM seatmgr.license_events e JOIN seatmgr.users u USING (user_id)
+            WHERE u.email LIKE 'c_@acme.com' AND e.event = 'granted' AND e.source_kind = 'share'), 4,
+          'R2/R12: one granted event per licence the shares gave');
+DELETE FROM seatmgr.users WHERE email LIKE 'c_@acme.com';
+
 -- R3 group -------------------------------------------------------------------------
 INSERT INTO seatmgr.groups (domain_id, name) VALUES (1, 'Staff'), (1, 'Interns');
 INSERT INTO seatmgr.group_grants (group_id, division_id) VALUES (1, 1), (1, 2), (1, 4);
