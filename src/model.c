@@ -1010,35 +1010,42 @@ static const char members_batch_sql[] =
 	"SELECT m.team_id, m.user_id, m.added_at FROM seatmgr_new_members m"
 	" WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.user_id = m.user_id AND done.team_id = m.team_id)";
 
-Datum
-seatmgr_members_added(PG_FUNCTION_ARGS)
+/*
+ * Starts a batch trigger: connects to SPI, makes the statement's new rows
+ * visible as the transition table, and runs the batch statement, planned
+ * for this statement (a plan kept from a one-row insert would join a
+ * 10,000-row batch by nested loops).  Returns with SPI connected and the
+ * rows the batch left for row-by-row handling in SPI_tuptable.
+ */
+static void
+run_batch(FunctionCallInfo fcinfo, const char *sql, const char *what)
 {
 	TriggerData *trig = (TriggerData *) fcinfo->context;
 	Datum		v[1];
 	Oid			types[1] = {TEXTOID};
-	uint64		n;
-	int64	   *teams,
-			   *users;
-	TimestampTz *added;
 	int			rc;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
 		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
-		elog(ERROR, "seatmgr.members_added must be an AFTER STATEMENT trigger with a NEW TABLE");
-
+		elog(ERROR, "seatmgr: the %s trigger must be AFTER STATEMENT with a NEW TABLE", what);
 	SPI_connect();
 	if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "seatmgr: could not register the new memberships");
+		elog(ERROR, "seatmgr: could not register the new %s", what);
 	v[0] = CStringGetTextDatum(sm_actor());
-
-	/*
-	 * Planned for each statement, not kept: the plan depends on how many
-	 * rows the statement inserted (a plan kept from a one-row insert would
-	 * join a 10,000-row batch by nested loops).
-	 */
-	rc = SPI_execute_with_args(members_batch_sql, 1, types, v, NULL, false, 0);
+	rc = SPI_execute_with_args(sql, 1, types, v, NULL, false, 0);
 	if (rc < 0)
-		elog(ERROR, "seatmgr: the batch of new memberships failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "seatmgr: the batch of new %s failed: %s", what, SPI_result_code_string(rc));
+}
+
+Datum
+seatmgr_members_added(PG_FUNCTION_ARGS)
+{
+	uint64		n;
+	int64	   *teams,
+			   *users;
+	TimestampTz *added;
+
+	run_batch(fcinfo, members_batch_sql, "memberships");
 
 	/* the rows the batch did not settle, one by one */
 	n = SPI_processed;
@@ -1118,25 +1125,10 @@ typedef struct PendingShare
 Datum
 seatmgr_shares_added(PG_FUNCTION_ARGS)
 {
-	TriggerData *trig = (TriggerData *) fcinfo->context;
-	Datum		v[1];
-	Oid			types[1] = {TEXTOID};
 	uint64		n;
 	PendingShare *rows;
-	int			rc;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
-		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
-		elog(ERROR, "seatmgr.shares_added must be an AFTER STATEMENT trigger with a NEW TABLE");
-
-	SPI_connect();
-	if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "seatmgr: could not register the new shares");
-	v[0] = CStringGetTextDatum(sm_actor());
-	/* planned per statement, like the memberships' batch */
-	rc = SPI_execute_with_args(shares_batch_sql, 1, types, v, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "seatmgr: the batch of new shares failed: %s", SPI_result_code_string(rc));
+	run_batch(fcinfo, shares_batch_sql, "shares");
 
 	n = SPI_processed;
 	rows = palloc(sizeof(PendingShare) * (n + 1));
