@@ -248,19 +248,16 @@ BEGIN
             'CREATE TRIGGER seatmgr_validate BEFORE INSERT OR UPDATE ON seatmgr.%I
              FOR EACH ROW EXECUTE FUNCTION seatmgr.validate_row()', t);
     END LOOP;
-    FOREACH t IN ARRAY ARRAY['divisions', 'teams', 'group_members', 'group_grants'] LOOP
+    FOREACH t IN ARRAY ARRAY['divisions', 'teams', 'shares', 'group_members', 'group_grants'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER seatmgr_rules AFTER INSERT OR UPDATE OR DELETE ON seatmgr.%I
              FOR EACH ROW EXECUTE FUNCTION seatmgr.model_change()', t);
     END LOOP;
 END
 $$;
--- invites and shares arrive in bulk: a statement's new memberships and
--- shares are granted together (seatmgr.members_added, seatmgr.shares_added),
--- changes and removals row by row
+-- team invites arrive in bulk: a statement's new memberships are granted
+-- together (seatmgr.members_added), changes and removals row by row
 CREATE TRIGGER seatmgr_rules AFTER UPDATE OR DELETE ON seatmgr.team_members
-    FOR EACH ROW EXECUTE FUNCTION seatmgr.model_change();
-CREATE TRIGGER seatmgr_rules AFTER UPDATE OR DELETE ON seatmgr.shares
     FOR EACH ROW EXECUTE FUNCTION seatmgr.model_change();
 
 CREATE FUNCTION seatmgr.members_added() RETURNS trigger
@@ -272,14 +269,6 @@ CREATE TRIGGER seatmgr_rules_insert AFTER INSERT ON seatmgr.team_members
     REFERENCING NEW TABLE AS seatmgr_new_members
     FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.members_added();
 
-CREATE FUNCTION seatmgr.shares_added() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'seatmgr_shares_added' LANGUAGE C SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION seatmgr.shares_added() IS 'Internal: R2 for the shares one statement inserts, set-based where rows are independent';
-REVOKE ALL ON FUNCTION seatmgr.shares_added() FROM PUBLIC;
-CREATE TRIGGER seatmgr_rules_insert AFTER INSERT ON seatmgr.shares
-    REFERENCING NEW TABLE AS seatmgr_new_shares
-    FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.shares_added();
 -- a deleted user's seats go back to the division (and its waitlist) before the cascade
 CREATE TRIGGER seatmgr_rules BEFORE DELETE ON seatmgr.users
     FOR EACH ROW EXECUTE FUNCTION seatmgr.model_change();

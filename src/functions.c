@@ -127,8 +127,9 @@ seatmgr_remove_license(PG_FUNCTION_ARGS)
 						sm_user_label(user_id), division_id,
 						sm_get_int64(0, 1, NULL), sm_get_text(0, 2)),
 				 errhint("Remove the user from the group, or the group's grant of the division, in seatmgr.group_members or seatmgr.group_grants.")));
-	sm_exec(&q_leave_teams, v, NULL, false, 0);
+	/* the licence first, so its event names the admin, then the teams */
 	sm_remove_license(user_id, division_id, SRC_ADMIN);
+	sm_exec(&q_leave_teams, v, NULL, false, 0);
 	SPI_finish();
 	PG_RETURN_VOID();
 }

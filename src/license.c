@@ -77,6 +77,23 @@ static SeatQuery q_release_seat = {
 	1, {INT8OID}
 };
 
+/*
+ * Locks a limited division's seat counter.  Every licence change in a
+ * limited division takes this lock before it locks a licence row, as the
+ * sweep does, so that two changes never wait for each other in opposite
+ * orders (a removal promoting a waiter while a grant waits for the seat).
+ */
+static void
+lock_seats(Division *d)
+{
+	Datum		v[1];
+
+	if (!d->limited)
+		return;
+	v[0] = Int64GetDatum(d->division_id);
+	sm_exec(&q_lock_seats, v, NULL, false, 1);
+}
+
 /* Takes a seat of a limited division if one is free; unlimited always can. */
 static bool
 claim_seat(Division *d)
@@ -304,6 +321,7 @@ sm_add_source_to(int64 user_id, Division *d, const char *kind,
 	/* unlimited: most grants are new licences, try that first */
 	if (!d->limited && create_license(user_id, d, "active", kind, ref_id, has_ref, added_at))
 		return "active";
+	lock_seats(d);
 
 	for (;;)
 	{
@@ -371,22 +389,17 @@ static SeatQuery q_delete_license = {
 
 /* Deletes a locked licence and its sources, freeing its seat (R5). */
 static void
-delete_license(int64 user_id, int64 division_id, const char *status,
+delete_license(int64 user_id, Division *d, const char *status,
 			   const char *kind, int64 ref_id, bool has_ref)
 {
-	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
+	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(d->division_id)};
 
 	sm_exec(&q_delete_license, v, NULL, false, 0);
-	sm_log_event(user_id, division_id, "removed", kind, ref_id, has_ref);
+	sm_log_event(user_id, d->division_id, "removed", kind, ref_id, has_ref);
 	if (strcmp(status, "active") == 0)
 	{
-		Division	d;
-
-		if (sm_load_division(division_id, &d))
-		{
-			release_seat(&d);
-			fill_from_waitlist(&d);
-		}
+		release_seat(d);
+		fill_from_waitlist(d);
 	}
 }
 
@@ -401,10 +414,14 @@ sm_drop_source(int64 user_id, int64 division_id, const char *kind,
 	Datum		v[4];
 	char		n[5] = "    ";
 	char	   *status;
+	Division	d;
 
+	if (!sm_load_division(division_id, &d))
+		return;					/* already gone, e.g. by a cascade */
+	lock_seats(&d);
 	status = lock_license(user_id, division_id);
 	if (status == NULL)
-		return;					/* already gone, e.g. by a cascade */
+		return;
 
 	v[0] = Int64GetDatum(user_id);
 	v[1] = Int64GetDatum(division_id);
@@ -420,7 +437,7 @@ sm_drop_source(int64 user_id, int64 division_id, const char *kind,
 	if (SPI_processed > 0)
 		return;					/* another source keeps it (Asana: Sam) */
 
-	delete_license(user_id, division_id, status, kind, ref_id, has_ref);
+	delete_license(user_id, &d, status, kind, ref_id, has_ref);
 }
 
 static SeatQuery q_sources_by_ref = {
@@ -458,18 +475,24 @@ void
 sm_remove_license(int64 user_id, int64 division_id, const char *kind)
 {
 	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
-	char	   *status = lock_license(user_id, division_id);
+	char	   *status;
+	Division	d;
 
+	if (!sm_load_division(division_id, &d))
+		return;
+	lock_seats(&d);
+	status = lock_license(user_id, division_id);
 	if (status == NULL)
 		return;
 	sm_exec(&q_delete_all_sources, v, NULL, false, 0);
-	delete_license(user_id, division_id, status, kind, 0, false);
+	delete_license(user_id, &d, status, kind, 0, false);
 }
 
 static SeatQuery q_recount = {
 	"INSERT INTO seatmgr.seat_counts AS c (division_id, active)"
 	" SELECT $1, count(*) FROM seatmgr.licenses WHERE division_id = $1 AND status = 'active'"
-	" ON CONFLICT (division_id) DO UPDATE SET active = excluded.active",
+	" ON CONFLICT (division_id) DO UPDATE SET active = excluded.active"
+	" RETURNING active",
 	1, {INT8OID}
 };
 
@@ -491,9 +514,18 @@ sm_seat_limit_changed(int64 division_id)
 
 	if (!sm_load_division(division_id, &d))
 		return;
-	sm_exec(&q_recount, v, NULL, false, 0);
+	sm_exec(&q_recount, v, NULL, false, 1);
 	if (d.limited)
 	{
+		int64		active = sm_get_int64(0, 1, NULL);
+
+		/* R6: active licences never exceed seat_limit, not even a lowered one */
+		if (active > d.seat_limit)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("seat_limit " INT64_FORMAT " of division " INT64_FORMAT " (\"%s\") is below its " INT64_FORMAT " active licenses",
+							d.seat_limit, division_id, d.name, active),
+					 errhint("Remove or deactivate licenses first, or choose a seat_limit of at least " INT64_FORMAT ".", active)));
 		fill_from_waitlist(&d);
 		return;
 	}

@@ -35,7 +35,6 @@
 PG_FUNCTION_INFO_V1(seatmgr_validate_row);
 PG_FUNCTION_INFO_V1(seatmgr_model_change);
 PG_FUNCTION_INFO_V1(seatmgr_members_added);
-PG_FUNCTION_INFO_V1(seatmgr_shares_added);
 
 /* ---------------------------------------------------------------------
  * Tuple access
@@ -1062,89 +1061,6 @@ seatmgr_members_added(PG_FUNCTION_ARGS)
 	}
 	for (uint64 i = 0; i < n; i++)
 		team_member_added(teams[i], users[i], added[i]);
-	SPI_finish();
-	return PointerGetDatum(NULL);
-}
-
-/*
- * R2 for every share an INSERT statement adds.  A share whose outcome cannot
- * depend on the statement's other rows (its recipient appears once and is
- * no sharer in the statement, its sharer is no recipient in it) and that
- * gives a free recipient a new licence in an unlimited division is settled
- * in one set-based statement with the others like it; every other share goes
- * row by row, in order, through the same code as a single share.
- */
-static const char shares_batch_sql[] =
-	"WITH sh AS ("
-	"  SELECT s.* FROM seatmgr_new_shares s"
-	"   WHERE (SELECT count(*) FROM seatmgr_new_shares x WHERE x.recipient_id = s.recipient_id) = 1"
-	"     AND NOT EXISTS (SELECT 1 FROM seatmgr_new_shares x WHERE x.sharer_id = s.recipient_id)"
-	"     AND NOT EXISTS (SELECT 1 FROM seatmgr_new_shares x WHERE x.recipient_id = s.sharer_id)),"
-	" n AS ("
-	"  SELECT sh.share_id, sh.recipient_id AS user_id, d.division_id, sh.shared_at"
-	"    FROM sh"
-	"    CROSS JOIN LATERAL ("
-	"      SELECT l.division_id FROM seatmgr.licenses l"
-	"        JOIN seatmgr.divisions pd ON pd.division_id = l.division_id"
-	"       WHERE l.user_id = sh.sharer_id AND l.status = 'active' AND pd.paid"
-	"         AND (sh.division_id IS NULL OR l.division_id = sh.division_id)"
-	"       ORDER BY l.granted_at, l.division_id LIMIT 1) sd"
-	"    JOIN seatmgr.divisions d ON d.division_id = sd.division_id AND d.seat_limit IS NULL"
-	"    JOIN seatmgr.users r ON r.user_id = sh.recipient_id AND r.domain_id = d.domain_id"
-	"   WHERE NOT EXISTS (SELECT 1 FROM seatmgr.licenses rl"
-	"                       JOIN seatmgr.divisions rd ON rd.division_id = rl.division_id"
-	"                      WHERE rl.user_id = sh.recipient_id AND rl.status = 'active' AND rd.paid)"
-	"     AND NOT EXISTS (SELECT 1 FROM seatmgr.licenses rl"
-	"                      WHERE rl.user_id = sh.recipient_id AND rl.division_id = d.division_id)),"
-	" l AS ("
-	"  INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)"
-	"  SELECT user_id, division_id, 'active', shared_at FROM n ORDER BY shared_at, user_id"
-	"  ON CONFLICT DO NOTHING RETURNING user_id, division_id),"
-	" done AS ("
-	"  SELECT n.* FROM n JOIN l ON l.user_id = n.user_id AND l.division_id = n.division_id),"
-	" s AS ("
-	"  INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
-	"  SELECT user_id, division_id, 'share', share_id, shared_at FROM done),"
-	" e AS ("
-	"  INSERT INTO seatmgr.license_events (user_id, division_id, event, source_kind, source_ref, actor)"
-	"  SELECT user_id, division_id, 'granted', 'share', share_id, $1 FROM done ORDER BY shared_at, user_id)"
-	"SELECT x.share_id, x.sharer_id, x.recipient_id, x.division_id, x.shared_at FROM seatmgr_new_shares x"
-	" WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.share_id = x.share_id)"
-	" ORDER BY x.share_id";
-
-typedef struct PendingShare
-{
-	int64		share_id;
-	int64		sharer;
-	int64		recipient;
-	int64		division_id;
-	bool		no_division;
-	TimestampTz shared_at;
-} PendingShare;
-
-Datum
-seatmgr_shares_added(PG_FUNCTION_ARGS)
-{
-	uint64		n;
-	PendingShare *rows;
-
-	run_batch(fcinfo, shares_batch_sql, "shares");
-
-	n = SPI_processed;
-	rows = palloc(sizeof(PendingShare) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		rows[i].share_id = sm_get_int64(i, 1, NULL);
-		rows[i].sharer = sm_get_int64(i, 2, NULL);
-		rows[i].recipient = sm_get_int64(i, 3, NULL);
-		rows[i].division_id = sm_get_int64(i, 4, &rows[i].no_division);
-		rows[i].shared_at = DatumGetTimestampTz(sm_get(i, 5, &isnull));
-	}
-	for (uint64 i = 0; i < n; i++)
-		share_added_values(rows[i].share_id, rows[i].sharer, rows[i].recipient,
-						   rows[i].division_id, rows[i].no_division, rows[i].shared_at);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

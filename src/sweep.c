@@ -492,8 +492,14 @@ seatmgr_run(PG_FUNCTION_ARGS)
 
 	for (uint64 i = 0; i < n; i++)
 	{
-		Datum		v[2] = {Int64GetDatum(divisions[i]), TimestampTzGetDatum(now)};
+		Datum		v[2];
 		int64		run_id;
+
+		/* each run starts when it starts: run_history's durations are its own */
+		if (i > 0)
+			now = GetCurrentTimestamp();
+		v[0] = Int64GetDatum(divisions[i]);
+		v[1] = TimestampTzGetDatum(now);
 
 		if (preview)
 		{

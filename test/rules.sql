@@ -159,6 +159,10 @@ SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 12 AND div
           'R4: the user leaves the division');
 SELECT is((SELECT count(*)::int FROM seatmgr.license_sources WHERE user_id = 12 AND division_id = 1), 0,
           'R4: every source of that licence is gone');
+SELECT results_eq($$SELECT event, source_kind FROM seatmgr.license_events WHERE user_id = 12 AND division_id = 1
+                     ORDER BY event_id DESC LIMIT 1$$,
+                  $$VALUES ('removed'::text, 'admin'::text)$$,
+                  'R4/R12: the removal is logged as the admin''s, even for a licence held through teams');
 SELECT results_eq($$SELECT team_id::int FROM seatmgr.team_members WHERE user_id = 12$$, $$VALUES (3)$$,
                   'R4: memberships of the division''s teams are deleted, others kept');
 SELECT is((SELECT count(*)::int FROM seatmgr.shares WHERE recipient_id = 12), 1,
@@ -224,18 +228,19 @@ SELECT cmp_ok((SELECT granted_at FROM seatmgr.licenses WHERE user_id = 3 AND div
 UPDATE seatmgr.divisions SET seat_limit = 3 WHERE division_id = 5;
 SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 4 AND division_id = 5), 'active',
           'R6: raising seat_limit gives the new seats to the waitlist');
-UPDATE seatmgr.divisions SET seat_limit = 1 WHERE division_id = 5;
-SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE division_id = 5 AND status = 'active'), 3,
-          'R6: lowering seat_limit takes no seat away');
+SELECT throws_ok($$UPDATE seatmgr.divisions SET seat_limit = 1 WHERE division_id = 5$$, '23514',
+                 'seat_limit 1 of division 5 ("Small") is below its 3 active licenses',
+                 'R6: a seat_limit below the active licences is refused');
+SELECT is((SELECT seat_limit FROM seatmgr.divisions WHERE division_id = 5), 3, 'R6: ... and nothing changed');
 INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (6, 5);
 SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 5 AND division_id = 5), 'waitlisted',
-          'R6: over the limit, new licences wait');
+          'R6: at the limit, new licences wait');
 UPDATE seatmgr.divisions SET seat_limit = NULL WHERE division_id = 5;
 SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 5 AND division_id = 5), 'active',
           'R6: without a limit everyone waiting gets a seat');
-UPDATE seatmgr.divisions SET seat_limit = 0, on_full = 'error' WHERE division_id = 5;
+UPDATE seatmgr.divisions SET seat_limit = 4, on_full = 'error' WHERE division_id = 5;
 SELECT throws_ok($$INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (6, 6)$$, '53400',
-                 'division 5 ("Small") is full: its seat_limit of 0 is reached',
+                 'division 5 ("Small") is full: its seat_limit of 4 is reached',
                  'R6: on_full = error raises 53400');
 SELECT is((SELECT count(*)::int FROM seatmgr.team_members WHERE team_id = 6 AND user_id = 6), 0,
           'R6: ... and the failed invite left nothing');
@@ -246,11 +251,11 @@ SELECT results_eq($$SELECT active::int FROM seatmgr.division_seats WHERE divisio
                   'R6: division_seats counts the active licences');
 
 -- R9 a new source reactivates -----------------------------------------------------------
-UPDATE seatmgr.divisions SET seat_limit = 1, on_full = 'waitlist' WHERE division_id = 5;
--- deactivate user 2 the way a sweep does (status and the seat counter), to test R9 alone
+-- deactivate users 2-5 the way a sweep does (status and the seat counter), to test R9 alone
 UPDATE seatmgr.licenses SET status = 'deactivated', deactivated_at = now()
  WHERE division_id = 5 AND user_id IN (2, 3, 4, 5);
 UPDATE seatmgr.seat_counts SET active = 0 WHERE division_id = 5;
+UPDATE seatmgr.divisions SET seat_limit = 1, on_full = 'waitlist' WHERE division_id = 5;
 INSERT INTO seatmgr.group_members (group_id, user_id) VALUES (2, 2);
 INSERT INTO seatmgr.group_grants (group_id, division_id) VALUES (2, 5);
 SELECT results_eq($$SELECT status, sources FROM lic WHERE user_id = 2 AND division_id = 5$$,

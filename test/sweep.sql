@@ -176,9 +176,15 @@ SELECT is((SELECT count(*)::int FROM seatmgr_run(3) WHERE user_id = pg_temp.uid(
 SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = pg_temp.uid('free') AND status = 'active'), 1,
           'R13: one seat for one free user');
 -- seatmgr_run(NULL) runs every division with a policy once
+CREATE TEMP TABLE runs_before AS SELECT max(run_id) AS last FROM seatmgr.runs;
 SELECT lives_ok($$SELECT * FROM seatmgr_run()$$, 'seatmgr_run(NULL) runs every division with a policy');
-SELECT is((SELECT count(*)::int FROM seatmgr.runs WHERE started_at = (SELECT max(started_at) FROM seatmgr.runs)), 3,
-          'seatmgr_run(NULL) runs each of the three divisions with a policy once');
+SELECT results_eq($$SELECT division_id::int FROM seatmgr.runs WHERE run_id > (SELECT last FROM runs_before) ORDER BY 1$$,
+                  $$VALUES (1), (2), (3)$$,
+                  'seatmgr_run(NULL) runs each of the three divisions with a policy once');
+SELECT ok((SELECT bool_and(r.started_at >= p.finished_at)
+             FROM seatmgr.runs r JOIN seatmgr.runs p ON p.run_id = r.run_id - 1
+            WHERE r.run_id > (SELECT last FROM runs_before) + 1),
+          'R12: each run of seatmgr_run(NULL) starts when the one before it finished: durations are its own');
 
 SELECT * FROM finish();
 ROLLBACK;
