@@ -83,42 +83,43 @@ static SeatQuery q_release_seat = {
  * sweep does, so that two changes never wait for each other in opposite
  * orders (a removal promoting a waiter while a grant waits for the seat).
  */
-static void
+static int64
 lock_seats(Division *d)
 {
-	Datum		v[1];
+	Datum		v[1] = {Int64GetDatum(d->division_id)};
 
 	if (!d->limited)
-		return;
-	v[0] = Int64GetDatum(d->division_id);
+		return 0;
 	sm_exec(&q_lock_seats, v, NULL, false, 1);
+	return SPI_processed == 0 ? d->seat_limit : sm_get_int64(0, 1, NULL);
+}
+
+/* Moves a limited division's seat counter by one seat. */
+static void
+count_seat(Division *d, SeatQuery *q)
+{
+	Datum		v[1] = {Int64GetDatum(d->division_id)};
+
+	if (d->limited)
+		sm_exec(q, v, NULL, false, 0);
 }
 
 /* Takes a seat of a limited division if one is free; unlimited always can. */
 static bool
 claim_seat(Division *d)
 {
-	Datum		v[1];
-
 	if (!d->limited)
 		return true;
-	v[0] = Int64GetDatum(d->division_id);
-	sm_exec(&q_lock_seats, v, NULL, false, 1);
-	if (SPI_processed == 0 || sm_get_int64(0, 1, NULL) >= d->seat_limit)
+	if (lock_seats(d) >= d->seat_limit)
 		return false;
-	sm_exec(&q_claim_seat, v, NULL, false, 0);
+	count_seat(d, &q_claim_seat);
 	return true;
 }
 
 static void
 release_seat(Division *d)
 {
-	Datum		v[1];
-
-	if (!d->limited)
-		return;
-	v[0] = Int64GetDatum(d->division_id);
-	sm_exec(&q_release_seat, v, NULL, false, 0);
+	count_seat(d, &q_release_seat);
 }
 
 static void error_division_full(Division *d, int64 user_id) pg_attribute_noreturn();
