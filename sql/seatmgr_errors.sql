@@ -50,6 +50,8 @@ INSERT INTO seatmgr.policies (division_id, grant_active_within) VALUES (1, '0 da
 INSERT INTO seatmgr.policies (division_id, run_every) VALUES (1, '-1 hour');
 INSERT INTO seatmgr.policies (division_id, grant_scope) VALUES (1, 'everyone');
 INSERT INTO seatmgr.divisions (domain_id, name, seat_limit) VALUES (1, 'Bad', -1);
+-- R6: a seat_limit below the seats in use (Sam holds Eng's one seat)
+UPDATE seatmgr.divisions SET seat_limit = 0 WHERE division_id = 1;
 INSERT INTO seatmgr.divisions (domain_id, name, on_full) VALUES (1, 'Bad', 'queue');
 -- an exclusion names exactly one of user and group
 INSERT INTO seatmgr.exclusions (domain_id) VALUES (1);
