@@ -5,7 +5,12 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = seatmgr
 OBJS = src/seatmgr.o src/util.o src/model.o src/license.o src/functions.o src/sweep.o src/progress.o src/worker.o
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+# sql/seatmgr.sql is the install script of the current version (pgvector's
+# way); the old full script of 0.1.0 stays installable for the upgrade test.
+DATA = $(wildcard sql/$(EXTENSION)--*--*.sql) sql/$(EXTENSION)--0.1.0.sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+
 PG_CPPFLAGS = -I$(srcdir)/src -DSEATMGR_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
@@ -16,3 +21,6 @@ ISOLATION = seat_limit_race seat_limit_repeatable_read remove_vs_invite sweep_vs
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
+	cp $< $@
