@@ -2,3 +2,100 @@
 -- t/upgrade.t checks that 0.1.0 updated through this file equals a fresh 0.2.0.
 
 \echo Use "ALTER EXTENSION seatmgr UPDATE TO '0.2.0'" to load this file. \quit
+
+-- Issue 7: NULL arguments are refused with 22004 instead of returning NULL
+ALTER FUNCTION seatmgr_grant_license(bigint, bigint) CALLED ON NULL INPUT;
+ALTER FUNCTION seatmgr_remove_license(bigint, bigint) CALLED ON NULL INPUT;
+ALTER FUNCTION seatmgr_explain(bigint) CALLED ON NULL INPUT;
+ALTER FUNCTION seatmgr_run_export(bigint) CALLED ON NULL INPUT;
+
+-- Issue 7: scheduling with a pinned search_path, not executable by PUBLIC
+-- SECURITY INVOKER, but with the path pinned: a superuser calling it in a
+-- database whose owner planted functions or operators is not theirs (R21).
+CREATE OR REPLACE FUNCTION seatmgr_schedule(schedule text DEFAULT '*/10 * * * *') RETURNS bigint
+    LANGUAGE plpgsql SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job_name text := 'seatmgr_sweep:' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    command  text := 'CALL @extschema@.seatmgr_sweep()';
+    job_id   bigint;
+BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'schedule must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Use a cron schedule such as ''*/10 * * * *''.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = 'undefined_object',
+                  HINT = pg_catalog.format('In database %s, where pg_cron lives (cron.database_name), run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                                           pg_catalog.quote_ident(COALESCE(pg_catalog.current_setting('cron.database_name', true), 'postgres')),
+                                           job_name, schedule, command, pg_catalog.current_database());
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job_id USING job_name, schedule, command;
+    RETURN job_id;
+END
+$$;
+CREATE OR REPLACE FUNCTION seatmgr_unschedule() RETURNS boolean
+    LANGUAGE plpgsql SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job_name text := 'seatmgr_sweep:' OPERATOR(pg_catalog.||) pg_catalog.current_database();
+    found    boolean;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
+            USING ERRCODE = 'undefined_object',
+                  HINT = pg_catalog.format('In database %s, where pg_cron lives (cron.database_name), run: SELECT cron.unschedule(%L);',
+                                           pg_catalog.quote_ident(COALESCE(pg_catalog.current_setting('cron.database_name', true), 'postgres')),
+                                           job_name);
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user)'
+        INTO found USING job_name;
+    IF found THEN
+        EXECUTE 'SELECT cron.unschedule($1)' USING job_name;
+    END IF;
+    RETURN found;
+END
+$$;
+REVOKE ALL ON FUNCTION seatmgr_schedule(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION seatmgr_unschedule() FROM PUBLIC;
+REVOKE ALL ON FUNCTION seatmgr.progress_rows() FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Guards (0.2.0): deleted divisions, maintained tables, DROP EXTENSION
+------------------------------------------------------------------------------
+
+CREATE FUNCTION seatmgr.division_deleted() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'seatmgr_division_deleted' LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr.division_deleted() IS 'Internal: a deleted division (or domain) removes its licenses with a removed event each';
+REVOKE ALL ON FUNCTION seatmgr.division_deleted() FROM PUBLIC;
+CREATE TRIGGER seatmgr_removed BEFORE DELETE ON seatmgr.divisions
+    FOR EACH ROW EXECUTE FUNCTION seatmgr.division_deleted();
+
+CREATE FUNCTION seatmgr.guard_maintained() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'seatmgr_guard_maintained' LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr.guard_maintained() IS 'Internal: only seatmgr (or a superuser, as a restore does) writes the tables it maintains';
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['licenses', 'license_sources', 'license_events', 'seat_counts', 'runs', 'run_changes'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER seatmgr_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON seatmgr.%I
+             FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.guard_maintained()', t);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION seatmgr.guard_drop() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'seatmgr_guard_drop' LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr.guard_drop() IS 'Internal: refuses DROP EXTENSION seatmgr while licenses exist unless seatmgr.allow_drop_with_licenses is on';
+REVOKE ALL ON FUNCTION seatmgr.guard_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER seatmgr_guard_drop ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION')
+    EXECUTE FUNCTION seatmgr.guard_drop();

@@ -280,12 +280,12 @@ CREATE TRIGGER seatmgr_rules BEFORE DELETE ON seatmgr.users
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION seatmgr_grant_license(user_id bigint, division_id bigint) RETURNS text
-    AS 'MODULE_PATHNAME', 'seatmgr_grant_license' LANGUAGE C STRICT SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_grant_license' LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_grant_license(bigint, bigint) IS 'R4: gives the user a licence in the division with source admin; returns the licence status (active or waitlisted)';
 
 CREATE FUNCTION seatmgr_remove_license(user_id bigint, division_id bigint) RETURNS void
-    AS 'MODULE_PATHNAME', 'seatmgr_remove_license' LANGUAGE C STRICT SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_remove_license' LANGUAGE C SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_remove_license(bigint, bigint) IS 'R4: removes every source of the licence and the user''s memberships of the division''s teams; refuses licences held through a group';
 
@@ -301,7 +301,7 @@ COMMENT ON FUNCTION seatmgr_touch(bigint[], timestamptz) IS 'Records activity of
 
 CREATE FUNCTION seatmgr_explain(user_id bigint)
     RETURNS TABLE (division_id bigint, status text, sources text[], verdict text)
-    AS 'MODULE_PATHNAME', 'seatmgr_explain' LANGUAGE C STRICT STABLE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_explain' LANGUAGE C STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_explain(bigint) IS 'Why the user holds each licence (its sources) and what the next run would do to it';
 
@@ -387,19 +387,26 @@ REVOKE ALL ON PROCEDURE seatmgr_sweep() FROM PUBLIC;
 CREATE FUNCTION seatmgr_run_export(run_id bigint)
     RETURNS TABLE (run_id bigint, run_date date, division text, email text,
                    action text, reason text, last_active_at timestamptz)
-    AS 'MODULE_PATHNAME', 'seatmgr_run_export' LANGUAGE C STRICT STABLE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_run_export' LANGUAGE C STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_run_export(bigint) IS 'The CSV export of one run: \copy (SELECT * FROM seatmgr_run_export(7)) TO ''run-7.csv'' CSV HEADER';
 REVOKE ALL ON FUNCTION seatmgr_run_export(bigint) FROM PUBLIC;
 
+-- SECURITY INVOKER, but with the path pinned: a superuser calling it in a
+-- database whose owner planted functions or operators is not theirs (R21).
 CREATE FUNCTION seatmgr_schedule(schedule text DEFAULT '*/10 * * * *') RETURNS bigint
     LANGUAGE plpgsql SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    job_name text := 'seatmgr_sweep:' || pg_catalog.current_database();
+    job_name text := 'seatmgr_sweep:' OPERATOR(pg_catalog.||) pg_catalog.current_database();
     command  text := 'CALL @extschema@.seatmgr_sweep()';
     job_id   bigint;
 BEGIN
+    IF schedule IS NULL THEN
+        RAISE EXCEPTION 'schedule must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Use a cron schedule such as ''*/10 * * * *''.';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
             USING ERRCODE = 'undefined_object',
@@ -415,9 +422,10 @@ COMMENT ON FUNCTION seatmgr_schedule(text) IS 'Creates or replaces the pg_cron j
 
 CREATE FUNCTION seatmgr_unschedule() RETURNS boolean
     LANGUAGE plpgsql SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    job_name text := 'seatmgr_sweep:' || pg_catalog.current_database();
+    job_name text := 'seatmgr_sweep:' OPERATOR(pg_catalog.||) pg_catalog.current_database();
     found    boolean;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
@@ -436,6 +444,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION seatmgr_unschedule() IS 'Removes the pg_cron job of seatmgr_schedule(); false when there is none';
+REVOKE ALL ON FUNCTION seatmgr_schedule(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION seatmgr_unschedule() FROM PUBLIC;
 
 CREATE VIEW seatmgr.run_history AS
 SELECT r.run_id,
@@ -472,6 +482,7 @@ CREATE FUNCTION seatmgr.progress_rows(
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'seatmgr_progress' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION seatmgr.progress_rows() IS 'Internal: the shared-memory slots behind seatmgr.progress';
+REVOKE ALL ON FUNCTION seatmgr.progress_rows() FROM PUBLIC;
 
 CREATE VIEW seatmgr.progress AS
 SELECT p.pid, p.run_id, p.division_id, d.name AS division, p.phase, p.started_at,
@@ -479,3 +490,40 @@ SELECT p.pid, p.run_id, p.division_id, d.name AS division, p.phase, p.started_at
   FROM seatmgr.progress_rows() p
   LEFT JOIN seatmgr.divisions d ON d.division_id = p.division_id;
 COMMENT ON VIEW seatmgr.progress IS 'Runs in progress right now, with phase and counts, read from shared memory like pg_stat_progress_vacuum (empty unless seatmgr is in shared_preload_libraries)';
+
+------------------------------------------------------------------------------
+-- Guards (0.2.0): deleted divisions, maintained tables, DROP EXTENSION
+------------------------------------------------------------------------------
+
+CREATE FUNCTION seatmgr.division_deleted() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'seatmgr_division_deleted' LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr.division_deleted() IS 'Internal: a deleted division (or domain) removes its licenses with a removed event each';
+REVOKE ALL ON FUNCTION seatmgr.division_deleted() FROM PUBLIC;
+CREATE TRIGGER seatmgr_removed BEFORE DELETE ON seatmgr.divisions
+    FOR EACH ROW EXECUTE FUNCTION seatmgr.division_deleted();
+
+CREATE FUNCTION seatmgr.guard_maintained() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'seatmgr_guard_maintained' LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr.guard_maintained() IS 'Internal: only seatmgr (or a superuser, as a restore does) writes the tables it maintains';
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['licenses', 'license_sources', 'license_events', 'seat_counts', 'runs', 'run_changes'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER seatmgr_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON seatmgr.%I
+             FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.guard_maintained()', t);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION seatmgr.guard_drop() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'seatmgr_guard_drop' LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr.guard_drop() IS 'Internal: refuses DROP EXTENSION seatmgr while licenses exist unless seatmgr.allow_drop_with_licenses is on';
+REVOKE ALL ON FUNCTION seatmgr.guard_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER seatmgr_guard_drop ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION')
+    EXECUTE FUNCTION seatmgr.guard_drop();

@@ -68,4 +68,7 @@ INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (1, 3);
 SELECT division_id, status, sources FROM seatmgr_explain(3) WHERE division_id = 1;
 SELECT event, source_kind, source_ref FROM seatmgr.license_events ORDER BY event_id DESC LIMIT 1;
 
+-- section 5: dropping the extension while it holds licenses is refused
+DROP EXTENSION seatmgr;
+SET seatmgr.allow_drop_with_licenses = on;
 DROP EXTENSION seatmgr;

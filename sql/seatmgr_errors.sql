@@ -67,6 +67,40 @@ DELETE FROM seatmgr.group_grants;
 INSERT INTO seatmgr.group_members (group_id, user_id) VALUES (1, 1);
 INSERT INTO seatmgr.group_grants (group_id, division_id) VALUES (1, 1);
 SELECT seatmgr_remove_license(1, 1);
+-- section 5: NULLs are refused, naming the column or argument, never read as an id
+INSERT INTO seatmgr.users (domain_id, email) VALUES (1, NULL);
+UPDATE seatmgr.domains SET name = NULL WHERE domain_id = 1;
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (1, NULL);
+SELECT seatmgr_grant_license(NULL, 1);
+SELECT seatmgr_remove_license(1, NULL);
+SELECT * FROM seatmgr_explain(NULL);
+SELECT * FROM seatmgr_run_export(NULL);
+SELECT * FROM seatmgr_run(1, preview => NULL);
+-- section 5: times in the future or infinite, intervals over 100 years, prices that are no amount
+SELECT seatmgr_touch(1, '2100-01-01 00:00:00+00');
+SELECT seatmgr_touch(ARRAY[1, 2], 'infinity');
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES (1, 2, '-infinity');
+UPDATE seatmgr.users SET last_active_at = '2100-01-01 00:00:00+00' WHERE user_id = 2;
+INSERT INTO seatmgr.policies (division_id, revoke_inactive_after) VALUES (3, '1000000 years');
+INSERT INTO seatmgr.policies (division_id, enabled, next_run_at) VALUES (3, true, 'infinity');
+UPDATE seatmgr.divisions SET seat_price = 'NaN' WHERE division_id = 1;
+UPDATE seatmgr.divisions SET seat_price = 'Infinity' WHERE division_id = 1;
+UPDATE seatmgr.divisions SET seat_price = -1 WHERE division_id = 1;
+-- section 5: duplicates name both objects; a share's division of another domain
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (1, 1);
+INSERT INTO seatmgr.group_members (group_id, user_id) VALUES (1, 2), (1, 2);
+INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id, division_id) VALUES ('project', 'P', 1, 2, 3);
+-- section 5: only seatmgr writes the tables it maintains, whatever was granted
+CREATE ROLE regress_seatmgr_app;
+GRANT USAGE ON SCHEMA seatmgr TO regress_seatmgr_app;
+GRANT ALL ON seatmgr.licenses, seatmgr.license_events TO regress_seatmgr_app;
+SET ROLE regress_seatmgr_app;
+INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at) VALUES (2, 1, 'active', now());
+DELETE FROM seatmgr.license_events;
+RESET ROLE;
+REVOKE ALL ON seatmgr.licenses, seatmgr.license_events FROM regress_seatmgr_app;
+REVOKE ALL ON SCHEMA seatmgr FROM regress_seatmgr_app;
+DROP ROLE regress_seatmgr_app;
 -- activity
 SELECT seatmgr_touch(1, NULL);
 SELECT seatmgr_touch(ARRAY[1, NULL]::bigint[]);
@@ -83,4 +117,5 @@ SELECT (SELECT count(*) FROM seatmgr.domains) AS domains, (SELECT count(*) FROM 
        (SELECT count(*) FROM seatmgr.team_members) AS team_members, (SELECT count(*) FROM seatmgr.shares) AS shares,
        (SELECT count(*) FROM seatmgr.policies) AS policies, (SELECT count(*) FROM seatmgr.licenses) AS licenses,
        (SELECT count(*) FROM seatmgr.license_events) AS events;
+SET seatmgr.allow_drop_with_licenses = on;
 DROP EXTENSION seatmgr;

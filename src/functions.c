@@ -55,12 +55,16 @@ user_and_division(int64 user_id, int64 division_id, Division *d)
 Datum
 seatmgr_grant_license(PG_FUNCTION_ARGS)
 {
-	int64		user_id = PG_GETARG_INT64(0);
-	int64		division_id = PG_GETARG_INT64(1);
+	int64		user_id;
+	int64		division_id;
 	Division	d;
 	const char *status;
 	text	   *result;
 
+	sm_require_arg(fcinfo, 0, "user_id");
+	sm_require_arg(fcinfo, 1, "division_id");
+	user_id = PG_GETARG_INT64(0);
+	division_id = PG_GETARG_INT64(1);
 	SPI_connect();
 	user_and_division(user_id, division_id, &d);
 	if (!d.paid)
@@ -91,6 +95,18 @@ static SeatQuery q_has_license = {
 	2, {INT8OID, INT8OID}
 };
 
+/*
+ * The user's memberships of the division's teams are locked first, as a
+ * team leave locks its own row before its trigger reaches the seat counter
+ * and the licence (docs/locking.md): a removal and a leave of the same
+ * user wait for each other instead of deadlocking.
+ */
+static SeatQuery q_lock_memberships = {
+	"SELECT 1 FROM seatmgr.team_members tm JOIN seatmgr.teams t ON t.team_id = tm.team_id"
+	" WHERE t.division_id = $2 AND tm.user_id = $1 ORDER BY tm.team_id FOR UPDATE OF tm",
+	2, {INT8OID, INT8OID}
+};
+
 /* Leaving the division means leaving its teams (Asana, method 1). */
 static SeatQuery q_leave_teams = {
 	"DELETE FROM seatmgr.team_members tm USING seatmgr.teams t"
@@ -106,12 +122,20 @@ static SeatQuery q_leave_teams = {
 Datum
 seatmgr_remove_license(PG_FUNCTION_ARGS)
 {
-	int64		user_id = PG_GETARG_INT64(0);
-	int64		division_id = PG_GETARG_INT64(1);
-	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
+	int64		user_id;
+	int64		division_id;
+	Datum		v[2];
 	Division	d;
 
+	sm_require_arg(fcinfo, 0, "user_id");
+	sm_require_arg(fcinfo, 1, "division_id");
+	user_id = PG_GETARG_INT64(0);
+	division_id = PG_GETARG_INT64(1);
+	v[0] = Int64GetDatum(user_id);
+	v[1] = Int64GetDatum(division_id);
 	SPI_connect();
+	user_domain(user_id);
+	sm_exec(&q_lock_memberships, v, NULL, false, 0);
 	user_and_division(user_id, division_id, &d);
 	sm_exec(&q_has_license, v, NULL, false, 1);
 	if (SPI_processed == 0)
@@ -134,15 +158,20 @@ seatmgr_remove_license(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* R21: activity is never recorded in the future, nor at an infinite time. */
 static TimestampTz
 touch_time(FunctionCallInfo fcinfo)
 {
+	TimestampTz at;
+
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("activity time must not be NULL"),
 				 errhint("Omit it to record activity now().")));
-	return PG_GETARG_TIMESTAMPTZ(1);
+	at = PG_GETARG_TIMESTAMPTZ(1);
+	sm_check_time("activity time", at, false);
+	return at;
 }
 
 static SeatQuery q_touch = {
@@ -303,10 +332,14 @@ Datum
 seatmgr_explain(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		user_id = PG_GETARG_INT64(0);
-	Datum		v[1] = {Int64GetDatum(user_id)};
+	int64		user_id;
+	Datum		v[1];
 	uint64		n;
 	ExplainRow *rows;
+
+	sm_require_arg(fcinfo, 0, "user_id");
+	user_id = PG_GETARG_INT64(0);
+	v[0] = Int64GetDatum(user_id);
 
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();

@@ -16,11 +16,17 @@
  */
 #include "seatmgr.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 
+/*
+ * Every licence change reads its division FOR SHARE (docs/locking.md): a
+ * seat_limit change (an UPDATE of the row) waits for the changes in flight
+ * and they wait for it, so R6 is judged on the limit that commits.
+ */
 static SeatQuery q_division = {
-	"SELECT " SM_DIVISION_COLUMNS " FROM seatmgr.divisions d WHERE d.division_id = $1",
+	"SELECT " SM_DIVISION_COLUMNS " FROM seatmgr.divisions d WHERE d.division_id = $1 FOR SHARE",
 	1, {INT8OID}
 };
 
@@ -489,13 +495,44 @@ sm_remove_license(int64 user_id, int64 division_id, const char *kind)
 	delete_license(user_id, &d, status, kind, 0, false);
 }
 
-static SeatQuery q_recount = {
-	"INSERT INTO seatmgr.seat_counts AS c (division_id, active)"
-	" SELECT $1, count(*) FROM seatmgr.licenses WHERE division_id = $1 AND status = 'active'"
-	" ON CONFLICT (division_id) DO UPDATE SET active = excluded.active"
-	" RETURNING active",
+static SeatQuery q_count_active = {
+	"SELECT count(*) FROM seatmgr.licenses WHERE division_id = $1 AND status = 'active'",
 	1, {INT8OID}
 };
+
+static SeatQuery q_set_count = {
+	"INSERT INTO seatmgr.seat_counts AS c (division_id, active) VALUES ($1, $2)"
+	" ON CONFLICT (division_id) DO UPDATE SET active = excluded.active",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * The active licences of a division, counted for a seat_limit change.  The
+ * UPDATE of the division row waited for every licence change in flight
+ * (they hold the row FOR SHARE), so the latest snapshot sees them all; in
+ * REPEATABLE READ a count that differs from the transaction's own snapshot
+ * cannot be judged safely and fails as a serialization error (R6).
+ */
+static int64
+count_active(int64 division_id)
+{
+	Datum		v[1] = {Int64GetDatum(division_id)};
+	int64		latest;
+
+	sm_exec_latest(&q_count_active, v, NULL);
+	latest = sm_get_int64(0, 1, NULL);
+	if (IsolationUsesXactSnapshot())
+	{
+		sm_exec(&q_count_active, v, NULL, true, 0);
+		if (sm_get_int64(0, 1, NULL) != latest)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent license changes in division " INT64_FORMAT,
+							division_id),
+					 errhint("Retry the transaction.")));
+	}
+	return latest;
+}
 
 static SeatQuery q_promote_all = {
 	"UPDATE seatmgr.licenses SET status = 'active', granted_at = now()"
@@ -513,12 +550,19 @@ sm_seat_limit_changed(int64 division_id)
 	Datum		v[1] = {Int64GetDatum(division_id)};
 	Division	d;
 
+	int64		active;
+
 	if (!sm_load_division(division_id, &d))
 		return;
-	sm_exec(&q_recount, v, NULL, false, 1);
+	lock_seats(&d);
+	active = count_active(division_id);
+	{
+		Datum		c[2] = {Int64GetDatum(division_id), Int64GetDatum(active)};
+
+		sm_exec(&q_set_count, c, NULL, false, 0);
+	}
 	if (d.limited)
 	{
-		int64		active = sm_get_int64(0, 1, NULL);
 
 		/* R6: active licences never exceed seat_limit, not even a lowered one */
 		if (active > d.seat_limit)

@@ -29,12 +29,14 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/numeric.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
 PG_FUNCTION_INFO_V1(seatmgr_validate_row);
 PG_FUNCTION_INFO_V1(seatmgr_model_change);
 PG_FUNCTION_INFO_V1(seatmgr_members_added);
+PG_FUNCTION_INFO_V1(seatmgr_division_deleted);
 
 /* ---------------------------------------------------------------------
  * Tuple access
@@ -117,45 +119,64 @@ static const char *const entity_name[E_COUNT] = {"domain", "division", "team", "
 static const char *const entity_table[E_COUNT] = {"domains", "divisions", "teams", "users", "groups"};
 
 /*
- * The domain of an entity; an unknown id is an error that names it.
- * Validation runs for every row written, so this reads the primary key
- * index directly instead of running a query.  Like the foreign key checks
- * it sees rows committed by others up to now in READ COMMITTED.
+ * Looks keys up in a unique index of a seatmgr table directly (validation
+ * runs for every row written, so no query is planned or run).  Like the
+ * foreign key checks it sees rows committed by others up to now in READ
+ * COMMITTED (with self, also this statement's own new rows).  Returns whether a row was found, and its column fetch_col.
  */
-static int64
-entity_domain(Entity e, int64 id)
+static bool
+index_probe(const char *table, const char *index, int nkeys, const int64 *keys,
+			const char *fetch_col, int64 *fetched, bool self)
 {
 	Oid			nsp = get_namespace_oid("seatmgr", false);
-	Oid			relid = get_relname_relid(entity_table[e], nsp);
-	Oid			idxid = get_relname_relid(psprintf("%s_pkey", entity_table[e]), nsp);
+	Oid			relid = get_relname_relid(table, nsp);
+	Oid			idxid = get_relname_relid(index, nsp);
 	Relation	rel;
 	Relation	idx;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
-	ScanKeyData key;
+	ScanKeyData key[2];
 	Snapshot	snapshot;
 	bool		found;
-	bool		isnull;
-	int64		domain = 0;
 
+	Assert(nkeys <= 2);
 	if (!OidIsValid(relid) || !OidIsValid(idxid))
-		elog(ERROR, "seatmgr: table seatmgr.%s or its primary key is missing", entity_table[e]);
-	snapshot = RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
+		elog(ERROR, "seatmgr: table seatmgr.%s or its index %s is missing", table, index);
+	/* self: also the rows this very statement wrote (a duplicate within one INSERT) */
+	snapshot = self ? SnapshotSelf :
+		RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
 	rel = table_open(relid, AccessShareLock);
 	idx = index_open(idxid, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
-	scan = index_beginscan(rel, idx, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
+	for (int i = 0; i < nkeys; i++)
+		ScanKeyInit(&key[i], i + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
+	scan = index_beginscan(rel, idx, snapshot, nkeys, 0);
+	index_rescan(scan, key, nkeys, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	if (found)
-		domain = DatumGetInt64(slot_getattr(slot, get_attnum(relid, "domain_id"), &isnull));
+	if (found && fetch_col)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, get_attnum(relid, fetch_col), &isnull);
+
+		*fetched = isnull ? 0 : DatumGetInt64(d);
+	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
-	UnregisterSnapshot(snapshot);
-	if (!found)
+	if (!self)
+		UnregisterSnapshot(snapshot);
+	return found;
+}
+
+/* The domain of an entity; an unknown id is an error that names it. */
+static int64
+entity_domain(Entity e, int64 id)
+{
+	int64		domain = 0;
+
+	if (!index_probe(entity_table[e], psprintf("%s_pkey", entity_table[e]), 1, &id,
+					 "domain_id", &domain, false))
 		sm_error_missing(entity_name[e], id);
 	return domain;
 }
@@ -304,12 +325,53 @@ check_choice(Row *r, const char *column, const char *value, const char *const *c
 			 errhint("%s", hint)));
 }
 
+/*
+ * SPEC section 5: a NULL in a NOT NULL column is refused before any rule
+ * reads the row (a rule reading a NULL as a value is how a single NULL used
+ * to end the backend).
+ */
 static void
-check_positive_interval(Row *r, const char *column)
+check_not_null(Relation rel, Row *n)
+{
+	for (int i = 0; i < n->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(n->desc, i);
+
+		if (att->attisdropped || !att->attnotnull)
+			continue;
+		if (heap_attisnull(n->tuple, i + 1, n->desc))
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(att->attname), RelationGetRelationName(rel)),
+					 errtablecol(rel, i + 1)));
+	}
+}
+
+/*
+ * Activity and history times: finite, and at most one minute ahead of the
+ * server's clock (SPEC section 5), so that a typo cannot keep a seat from
+ * every future sweep.  next_run_at may be in the future (R11), not infinite.
+ */
+static void
+check_time(Row *r, const char *column, bool future_ok)
+{
+	bool		isnull;
+	Datum		v = col(r, column, &isnull);
+
+	if (isnull)
+		return;
+	sm_check_time(column, DatumGetTimestampTz(v), future_ok);
+}
+
+/* Intervals of a policy: positive, and at most 100 years (SPEC section 5). */
+static void
+check_interval(Row *r, const char *column)
 {
 	bool		isnull;
 	Datum		v = col(r, column, &isnull);
 	Interval	zero = {0};
+	Interval	century = {0, 0, 1200};
 
 	if (isnull)
 		return;
@@ -319,6 +381,12 @@ check_positive_interval(Row *r, const char *column)
 				 errmsg("%s must be a positive interval, not \"%s\"", column,
 						DatumGetCString(DirectFunctionCall1(interval_out, v))),
 				 errhint("Use an interval such as '30 days'.")));
+	if (DatumGetBool(DirectFunctionCall2(interval_gt, v, IntervalPGetDatum(&century))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be at most 100 years, not \"%s\"", column,
+						DatumGetCString(DirectFunctionCall1(interval_out, v))),
+				 errhint("Use an interval such as '90 days'; leave it NULL to switch the step off.")));
 }
 
 /* ---------------------------------------------------------------------
@@ -380,6 +448,7 @@ validate_users(Row *n, Row *o)
 
 	forbid_domain_move(o, n, "user", "user_id");
 	entity_domain(E_DOMAIN, col_int64(n, "domain_id", NULL));
+	check_time(n, "last_active_at", false);
 	if (!valid_email(email))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -412,12 +481,19 @@ validate_divisions(Row *n, Row *o)
 				 errmsg("seat_limit must be at least 0, not %d", DatumGetInt32(limit)),
 				 errhint("Use NULL for an unlimited division.")));
 	price = col(n, "seat_price", &isnull);
-	if (!isnull && DatumGetBool(DirectFunctionCall2(numeric_lt, price,
-													DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("seat_price must not be negative, not %s",
-						DatumGetCString(DirectFunctionCall1(numeric_out, price)))));
+	if (!isnull)
+	{
+		Numeric		num = DatumGetNumeric(price);
+
+		if (numeric_is_nan(num) || numeric_is_inf(num) ||
+			DatumGetBool(DirectFunctionCall2(numeric_lt, price,
+											 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("seat_price must be a finite amount of at least 0, not %s",
+							DatumGetCString(DirectFunctionCall1(numeric_out, price))),
+					 errhint("seat_price is the price of one seat for 30 days; use NULL when unknown.")));
+	}
 	if (on_full)
 		check_choice(n, "on_full", on_full, on_full_choices, "Use 'waitlist' or 'error'.");
 }
@@ -443,6 +519,30 @@ validate_groups(Row *n, Row *o)
 	entity_domain(E_DOMAIN, col_int64(n, "domain_id", NULL));
 }
 
+/*
+ * A duplicate of a link row gets a message naming both objects (SPEC
+ * section 5), not only the primary key's name.  Checked on INSERT and when
+ * an UPDATE changes the key.
+ */
+static void
+check_duplicate(Row *n, Row *o, Relation rel, const char *k1, const char *k2, const char *fmt)
+{
+	int64		keys[2];
+	int			nkeys = k2 ? 2 : 1;
+
+	if (o->tuple && !col_changed(o, n, k1) && (k2 == NULL || !col_changed(o, n, k2)))
+		return;
+	keys[0] = col_int64(n, k1, NULL);
+	if (k2)
+		keys[1] = col_int64(n, k2, NULL);
+	if (index_probe(RelationGetRelationName(rel), psprintf("%s_pkey", RelationGetRelationName(rel)),
+					nkeys, keys, NULL, NULL, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg(fmt, keys[nkeys - 1], keys[0]),
+				 errtableconstraint(rel, psprintf("%s_pkey", RelationGetRelationName(rel)))));
+}
+
 /* A member row: user_id (or the entity in member_col) joins the container. */
 static void
 validate_link(Row *n, Entity container, const char *container_col, Entity member, const char *member_col)
@@ -465,19 +565,25 @@ validate_shares(Row *n, Row *o)
 	int64		recipient = col_int64(n, "recipient_id", NULL);
 	int64		division = col_int64(n, "division_id", &isnull);
 	char	   *object_type = col_text(n, "object_type");
+	int64		sharer_domain = entity_domain(E_USER, sharer);
 
-	entity_domain(E_USER, sharer);
 	entity_domain(E_USER, recipient);
 	if (!isnull)
-		entity_domain(E_DIVISION, division);
+	{
+		int64		division_domain = entity_domain(E_DIVISION, division);
+
+		/* every cross-domain link is refused, the share's division included */
+		if (division_domain != sharer_domain)
+			domain_mismatch(E_DIVISION, division, division_domain, E_USER, sharer, sharer_domain);
+	}
 	if (sharer == recipient)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("%s cannot share an object with themself", sm_user_label(sharer)),
 				 errhint("sharer_id and recipient_id must be different users.")));
-	if (object_type)
-		check_choice(n, "object_type", object_type, object_types,
-					 "Use project, project_template, portfolio, goal or dashboard.");
+	check_choice(n, "object_type", object_type, object_types,
+				 "Use project, project_template, portfolio, goal or dashboard.");
+	check_time(n, "shared_at", false);
 	/* a recipient of another domain is allowed: the share gives nothing (R2) */
 }
 
@@ -518,11 +624,11 @@ validate_policies(Row *n, Row *o)
 	(void) col(n, "next_run_at", &next_null);
 
 	entity_domain(E_DIVISION, col_int64(n, "division_id", NULL));
-	check_positive_interval(n, "run_every");
-	check_positive_interval(n, "grant_active_within");
-	check_positive_interval(n, "revoke_inactive_after");
-	if (scope)
-		check_choice(n, "grant_scope", scope, grant_scopes, "Use 'domain' or 'division'.");
+	check_time(n, "next_run_at", true);
+	check_interval(n, "run_every");
+	check_interval(n, "grant_active_within");
+	check_interval(n, "revoke_inactive_after");
+	check_choice(n, "grant_scope", scope, grant_scopes, "Use 'domain' or 'division'.");
 
 	if (!enabled)
 		return next_null ? n->tuple : replace_column(n, "next_run_at", (Datum) 0, true);
@@ -564,6 +670,9 @@ seatmgr_validate_row(PG_FUNCTION_ARGS)
 		n.tuple = trig->tg_trigtuple;
 	result = n.tuple;
 	table = RelationGetRelationName(trig->tg_relation);
+	if (sm_restoring())
+		return PointerGetDatum(result);
+	check_not_null(trig->tg_relation, &n);
 
 	SPI_connect();
 	if (strcmp(table, "domains") == 0)
@@ -577,17 +686,35 @@ seatmgr_validate_row(PG_FUNCTION_ARGS)
 	else if (strcmp(table, "groups") == 0)
 		validate_groups(&n, &o);
 	else if (strcmp(table, "team_members") == 0)
+	{
 		validate_link(&n, E_TEAM, "team_id", E_USER, "user_id");
+		check_time(&n, "added_at", false);
+		check_duplicate(&n, &o, trig->tg_relation, "team_id", "user_id",
+						"user " INT64_FORMAT " is already a member of team " INT64_FORMAT);
+	}
 	else if (strcmp(table, "group_members") == 0)
+	{
 		validate_link(&n, E_GROUP, "group_id", E_USER, "user_id");
+		check_time(&n, "added_at", false);
+		check_duplicate(&n, &o, trig->tg_relation, "group_id", "user_id",
+						"user " INT64_FORMAT " is already a member of group " INT64_FORMAT);
+	}
 	else if (strcmp(table, "group_grants") == 0)
+	{
 		validate_link(&n, E_GROUP, "group_id", E_DIVISION, "division_id");
+		check_duplicate(&n, &o, trig->tg_relation, "group_id", "division_id",
+						"division " INT64_FORMAT " is already granted by group " INT64_FORMAT);
+	}
 	else if (strcmp(table, "shares") == 0)
 		validate_shares(&n, &o);
 	else if (strcmp(table, "exclusions") == 0)
 		validate_exclusions(&n, &o);
 	else if (strcmp(table, "policies") == 0)
+	{
+		check_duplicate(&n, &o, trig->tg_relation, "division_id", NULL,
+						"division " INT64_FORMAT " already has a policy");
 		result = validate_policies(&n, &o);
+	}
 	else
 		elog(ERROR, "seatmgr.validate_row: unexpected table \"%s\"", table);
 
@@ -606,7 +733,7 @@ seatmgr_validate_row(PG_FUNCTION_ARGS)
 static SeatQuery q_team_division = {
 	"SELECT " SM_DIVISION_COLUMNS
 	"  FROM seatmgr.teams t JOIN seatmgr.divisions d ON d.division_id = t.division_id"
-	" WHERE t.team_id = $1",
+	" WHERE t.team_id = $1 FOR SHARE OF d",
 	1, {INT8OID}
 };
 
@@ -663,7 +790,9 @@ share_added_values(int64 share_id, int64 sharer, int64 recipient, int64 division
 	sm_exec(&q_share_division, v, nulls, false, 1);
 	if (SPI_processed == 0)
 		return;
-	sm_division_from_result(1, &d);
+	/* read again FOR SHARE: the lock order of docs/locking.md */
+	if (!sm_load_division(sm_get_int64(0, 1, NULL), &d))
+		return;
 	sm_add_source_to(recipient, &d, SRC_SHARE, share_id, true, shared_at);
 }
 
@@ -926,6 +1055,8 @@ seatmgr_model_change(PG_FUNCTION_ARGS)
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trig->tg_event))
 		elog(ERROR, "seatmgr.model_change must be a ROW trigger");
+	if (sm_restoring())
+		return PointerGetDatum(TRIGGER_FIRED_BEFORE(trig->tg_event) ? trig->tg_trigtuple : NULL);
 	if (TRIGGER_FIRED_BEFORE(trig->tg_event))
 	{
 		Row			r = {trig->tg_trigtuple, RelationGetDescr(trig->tg_relation)};
@@ -1017,12 +1148,11 @@ static const char members_batch_sql[] =
  * rows the batch left for row-by-row handling in SPI_tuptable.
  */
 static void
-run_batch(FunctionCallInfo fcinfo, const char *sql, const char *what)
+run_batch(FunctionCallInfo fcinfo, const char *lock_sql, const char *sql, const char *what)
 {
 	TriggerData *trig = (TriggerData *) fcinfo->context;
 	Datum		v[1];
 	Oid			types[1] = {TEXTOID};
-	int			rc;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
 		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
@@ -1030,11 +1160,18 @@ run_batch(FunctionCallInfo fcinfo, const char *sql, const char *what)
 	SPI_connect();
 	if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "seatmgr: could not register the new %s", what);
+	/* the lock order of docs/locking.md: the batch's divisions before any licence */
+	sm_exec_sql(lock_sql, 0, NULL, NULL, NULL);
 	v[0] = CStringGetTextDatum(sm_actor());
-	rc = SPI_execute_with_args(sql, 1, types, v, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "seatmgr: the batch of new %s failed: %s", what, SPI_result_code_string(rc));
+	sm_exec_sql(sql, 1, types, v, NULL);
 }
+
+/* R6: a seat_limit change waits for the batch, and the batch for it. */
+static const char members_lock_sql[] =
+	"SELECT 1 FROM seatmgr.divisions d"
+	" WHERE d.division_id IN (SELECT t.division_id FROM seatmgr_new_members m"
+	"                           JOIN seatmgr.teams t ON t.team_id = m.team_id)"
+	" ORDER BY d.division_id FOR SHARE OF d";
 
 Datum
 seatmgr_members_added(PG_FUNCTION_ARGS)
@@ -1044,7 +1181,9 @@ seatmgr_members_added(PG_FUNCTION_ARGS)
 			   *users;
 	TimestampTz *added;
 
-	run_batch(fcinfo, members_batch_sql, "memberships");
+	if (sm_restoring())
+		return PointerGetDatum(NULL);
+	run_batch(fcinfo, members_lock_sql, members_batch_sql, "memberships");
 
 	/* the rows the batch did not settle, one by one */
 	n = SPI_processed;
@@ -1063,4 +1202,38 @@ seatmgr_members_added(PG_FUNCTION_ARGS)
 		team_member_added(teams[i], users[i], added[i]);
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * A division is deleted (or its domain): its licences go with it, each with
+ * a 'removed' event (SPEC section 5), before the foreign keys' cascade
+ * deletes them silently.
+ */
+static SeatQuery q_division_removed = {
+	"WITH gone AS (DELETE FROM seatmgr.licenses WHERE division_id = $1 RETURNING user_id)"
+	"INSERT INTO seatmgr.license_events (user_id, division_id, event, actor)"
+	"SELECT user_id, $1, 'removed', $2 FROM gone ORDER BY user_id",
+	2, {INT8OID, TEXTOID}
+};
+
+Datum
+seatmgr_division_deleted(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	Row			r;
+	Datum		v[2];
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trig->tg_event) || !TRIGGER_FIRED_BY_DELETE(trig->tg_event))
+		elog(ERROR, "seatmgr.division_deleted must be a BEFORE DELETE ROW trigger");
+	if (sm_restoring())
+		return PointerGetDatum(trig->tg_trigtuple);
+	r.tuple = trig->tg_trigtuple;
+	r.desc = RelationGetDescr(trig->tg_relation);
+	v[0] = Int64GetDatum(col_int64(&r, "division_id", NULL));
+	v[1] = CStringGetTextDatum(sm_actor());
+	SPI_connect();
+	sm_exec(&q_division_removed, v, NULL, false, 0);
+	SPI_finish();
+	return PointerGetDatum(trig->tg_trigtuple);
 }

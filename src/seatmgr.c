@@ -5,6 +5,7 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
@@ -13,6 +14,8 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	sm_guard_init();
+	MarkGUCPrefixReserved("seatmgr");
 	sm_progress_init();
 	if (process_shared_preload_libraries_in_progress)
 		sm_register_launcher();

@@ -7,6 +7,7 @@
  * functions.c SQL-callable functions: grant, remove, touch, explain
  * sweep.c     the sweep: seatmgr_run, seatmgr_sweep, seatmgr_run_export
  * progress.c  runs in progress in shared memory (seatmgr.progress)
+ * guard.c     refuses writes to maintained tables and dropping live data
  * worker.c    the launcher that cleans up after a crash
  */
 #ifndef SEATMGR_H
@@ -14,6 +15,7 @@
 
 #include "postgres.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "utils/timestamp.h"
 
 /* A query prepared once per backend and kept (SPI_keepplan). */
@@ -26,12 +28,18 @@ typedef struct SeatQuery
 } SeatQuery;
 
 extern int	sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount);
+extern int	sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls);
+extern int	sm_exec_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
 extern int64 *sm_exec_ids(SeatQuery *q, Datum *values, uint64 *n);
 extern Datum sm_get(int row, int col, bool *isnull);
 extern int64 sm_get_int64(int row, int col, bool *isnull);
 extern char *sm_get_text(int row, int col);
 extern bool sm_get_bool(int row, int col);
 extern char *sm_actor(void);
+
+extern void sm_check_time(const char *what, TimestampTz t, bool future_ok);
+extern void sm_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+extern bool sm_restoring(void);
 
 /* ereport helpers for the errors every entry point shares */
 extern void sm_error_missing(const char *what, int64 id) pg_attribute_noreturn();
@@ -84,6 +92,9 @@ extern void sm_progress_init(void);
 extern void sm_progress_start(int64 run_id, int64 division_id);
 extern void sm_progress_update(const char *phase, int64 changes, int64 deactivated, int64 added);
 extern void sm_progress_end(void);
+
+/* guard.c */
+extern void sm_guard_init(void);
 
 /* worker.c */
 extern void sm_register_launcher(void);

@@ -62,7 +62,7 @@ advisory_unlock(uint16 kind, int64 id)
 #define CHANGES_SQL \
 "WITH p AS (" \
 "  SELECT d.division_id, d.domain_id, d.seat_limit, pol.revoke_inactive_after AS t," \
-"         pol.grant_active_within AS w, pol.grant_scope, pol.protect_admins," \
+"         CASE WHEN d.paid THEN pol.grant_active_within END AS w, pol.grant_scope, pol.protect_admins," \
 "         pol.protect_service_accounts" \
 "    FROM seatmgr.divisions d JOIN seatmgr.policies pol ON pol.division_id = d.division_id" \
 "   WHERE d.division_id = $1)," \
@@ -171,10 +171,27 @@ sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason
 	return true;
 }
 
+/* Records the change set; returns the planned deactivations and additions. */
 static SeatQuery q_record_changes = {
-	"INSERT INTO seatmgr.run_changes (run_id, user_id, action, reason, last_active_at)"
-	" SELECT $3, user_id, action, reason, last_active_at FROM (" CHANGES_SQL ") c",
+	"WITH ins AS ("
+	"  INSERT INTO seatmgr.run_changes (run_id, user_id, action, reason, last_active_at)"
+	"  SELECT $3, user_id, action, reason, last_active_at FROM (" CHANGES_SQL ") c"
+	"  RETURNING action)"
+	"SELECT count(*) FILTER (WHERE action = 'deactivated'), count(*) FILTER (WHERE action = 'added') FROM ins",
 	3, {INT8OID, TIMESTAMPTZOID, INT8OID}
+};
+
+/*
+ * A change that did not apply (an invite gave the candidate a licence, or a
+ * licence changed, after the change set was computed) is not the run's:
+ * its run_changes row goes, so history says what the run did (R12).
+ */
+static SeatQuery q_forget_unapplied = {
+	"DELETE FROM seatmgr.run_changes c"
+	" WHERE c.run_id = $1 AND c.action IN ('added', 'deactivated')"
+	"   AND NOT EXISTS (SELECT 1 FROM seatmgr.license_events e"
+	"                    WHERE e.run_id = $1 AND e.user_id = c.user_id AND e.division_id = $2)",
+	2, {INT8OID, INT8OID}
 };
 
 /* R7: deactivation keeps the sources and frees the seat. */
@@ -192,7 +209,7 @@ static SeatQuery q_apply_deactivate = {
 	" ev AS ("
 	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, run_id, actor)"
 	"  SELECT $3, user_id, $2, 'deactivated', $1, $4 FROM upd)"
-	"SELECT count(*) FILTER (WHERE status = 'active') FROM old",
+	"SELECT count(*) FILTER (WHERE status = 'active'), count(*) FROM old",
 	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
 };
 
@@ -264,10 +281,26 @@ static SeatQuery q_lock_seats = {
 };
 
 static SeatQuery q_policy = {
-	"SELECT d.domain_id, p.grant_active_within IS NOT NULL, d.seat_limit IS NOT NULL"
+	"SELECT d.domain_id, p.grant_active_within IS NOT NULL AND d.paid"
 	"  FROM seatmgr.divisions d LEFT JOIN seatmgr.policies p ON p.division_id = d.division_id"
 	" WHERE d.division_id = $1",
 	1, {INT8OID}
+};
+
+/*
+ * A run holds its division row FOR NO KEY UPDATE (docs/locking.md): every
+ * licence change of the division (they read it FOR SHARE) and every
+ * seat_limit change waits for the run, so its change set stays true while
+ * it is applied, whatever the seat limit.
+ */
+static SeatQuery q_lock_division = {
+	"SELECT d.seat_limit IS NOT NULL FROM seatmgr.divisions d"
+	" WHERE d.division_id = $1 FOR NO KEY UPDATE",
+	1, {INT8OID}
+};
+
+static SeatQuery q_division_exists = {
+	"SELECT d.name FROM seatmgr.divisions d WHERE d.division_id = $1", 1, {INT8OID}
 };
 
 static SeatQuery q_has_policy = {
@@ -298,20 +331,26 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 				limited;
 	int64		freed,
 				added,
-				deactivated;
+				deactivated,
+				planned_deactivated,
+				planned_added;
 	char	   *actor = sm_actor();
 
 	v[0] = Int64GetDatum(division_id);
 	sm_exec(&q_policy, v, NULL, false, 1);
+	if (SPI_processed == 0)
+		sm_error_missing("division", division_id);
 	grants = sm_get_bool(0, 2);
-	limited = sm_get_bool(0, 3);
 
 	sm_progress_start(run_id, division_id);
 	sm_progress_update("waiting for locks", -1, -1, -1);
 
-	/* no two runs of one domain grant at once (R13); invites wait (R6) */
+	/* no two runs of one domain grant at once (R13) */
 	if (grants)
 		advisory_lock(LOCK_DOMAIN_GRANT, sm_get_int64(0, 1, NULL), false, true);
+	/* licence changes of the division wait for the run (R6) */
+	sm_exec(&q_lock_division, v, NULL, false, 1);
+	limited = sm_get_bool(0, 1);
 	if (limited)
 		sm_exec(&q_lock_seats, v, NULL, false, 0);
 
@@ -320,24 +359,17 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 	v[1] = TimestampTzGetDatum(now);
 	v[2] = Int64GetDatum(run_id);
 	sm_exec(&q_record_changes, v, NULL, false, 0);
-	sm_progress_update("deactivating", (int64) SPI_processed, -1, -1);
+	planned_deactivated = sm_get_int64(0, 1, NULL);
+	planned_added = sm_get_int64(0, 2, NULL);
+	sm_progress_update("deactivating", planned_deactivated + planned_added, -1, -1);
 
 	v[0] = Int64GetDatum(run_id);
 	v[1] = Int64GetDatum(division_id);
 	v[2] = TimestampTzGetDatum(now);
 	v[3] = CStringGetTextDatum(actor);
 	sm_exec(&q_apply_deactivate, v, NULL, false, 0);
-	freed = count_result();
-	{
-		/* waitlisted licences deactivated too: count every deactivation */
-		static SeatQuery q_count_deact = {
-			"SELECT count(*) FROM seatmgr.run_changes WHERE run_id = $1 AND action = 'deactivated'",
-			1, {INT8OID}
-		};
-
-		sm_exec(&q_count_deact, v, NULL, false, 0);
-		deactivated = count_result();
-	}
+	freed = sm_get_int64(0, 1, NULL);
+	deactivated = sm_get_int64(0, 2, NULL);
 	sm_progress_update("granting", -1, deactivated, -1);
 	sm_exec(&q_apply_waitlist, v, NULL, false, 0);
 	added = count_result();
@@ -345,6 +377,8 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 	added += count_result();
 	sm_exec(&q_apply_grant, v, NULL, false, 0);
 	added += count_result();
+	if (added != planned_added || deactivated != planned_deactivated)
+		sm_exec(&q_forget_unapplied, v, NULL, false, 0);
 	sm_exec(&q_apply_auto_source, v, NULL, false, 0);
 
 	if (limited && added != freed)
@@ -458,10 +492,14 @@ Datum
 seatmgr_run(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		preview = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	bool		preview;
 	TimestampTz now = GetCurrentTimestamp();
 	uint64		n;
 	int64	   *divisions;
+
+	/* a NULL preview is an error, never a real run (SPEC section 5) */
+	sm_require_arg(fcinfo, 1, "preview");
+	preview = PG_GETARG_BOOL(1);
 
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
@@ -471,18 +509,20 @@ seatmgr_run(PG_FUNCTION_ARGS)
 	else
 	{
 		Datum		v[1] = {PG_GETARG_DATUM(0)};
-		Division	d;
+		char	   *name;
 
 		n = 1;
 		divisions = palloc(sizeof(int64));
 		divisions[0] = PG_GETARG_INT64(0);
-		if (!sm_load_division(divisions[0], &d))
+		sm_exec(&q_division_exists, v, NULL, true, 1);
+		if (SPI_processed == 0)
 			sm_error_missing("division", divisions[0]);
-		sm_exec(&q_has_policy, v, NULL, false, 1);
+		name = sm_get_text(0, 1);
+		sm_exec(&q_has_policy, v, NULL, true, 1);
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("division " INT64_FORMAT " (\"%s\") has no policy", divisions[0], d.name),
+					 errmsg("division " INT64_FORMAT " (\"%s\") has no policy", divisions[0], name),
 					 errhint("INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, grant_active_within) VALUES (" INT64_FORMAT ", '90 days', '30 days');",
 							 divisions[0])));
 	}
@@ -687,8 +727,10 @@ Datum
 seatmgr_run_export(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum		v[1] = {PG_GETARG_DATUM(0)};
+	Datum		v[1];
 
+	sm_require_arg(fcinfo, 0, "run_id");
+	v[0] = PG_GETARG_DATUM(0);
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 	sm_exec(&q_run_exists, v, NULL, true, 1);

@@ -3,20 +3,58 @@
  */
 #include "seatmgr.h"
 
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/rls.h"
+#include "fmgr.h"
+#include "utils/snapmgr.h"
+
+/*
+ * The search_path every statement of seatmgr is parsed and run under (R21).
+ * SECURITY DEFINER functions and triggers already pin it; CALL
+ * seatmgr_sweep() (a procedure that commits cannot carry a SET clause), the
+ * launcher's clean-up and pg_cron's job inherit whatever the database or
+ * role sets, so sm_exec pins it itself around each statement.  A hostile
+ * now(), operator or function earlier in the caller's path is never seen.
+ */
+#define SM_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
+/* Pins the safe search_path; returns the GUC nest level to pop, or -1. */
+static int
+pin_search_path(void)
+{
+	int			level;
+
+	if (namespace_search_path != NULL &&
+		strcmp(namespace_search_path, SM_SAFE_SEARCH_PATH) == 0)
+		return -1;
+	level = NewGUCNestLevel();
+	(void) set_config_option("search_path", SM_SAFE_SEARCH_PATH,
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return level;
+}
+
+/* An error pops the level with its (sub)transaction; success pops it here. */
+static void
+unpin_search_path(int level)
+{
+	if (level >= 0)
+		AtEOXact_GUC(true, level);
+}
 
 /*
  * Run a query through its kept plan, preparing it on first use.  Plans are
  * kept for the life of the backend; the plan cache re-plans them when the
  * tables they read are dropped and created again.
  */
-int
-sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount)
+static void
+prepare(SeatQuery *q)
 {
-	int			rc;
-
 	if (q->plan == NULL)
 	{
 		SPIPlanPtr	plan = SPI_prepare(q->sql, q->nargs, q->argtypes);
@@ -28,9 +66,53 @@ sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tco
 			elog(ERROR, "seatmgr: could not keep plan");
 		q->plan = plan;
 	}
+}
+
+int
+sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount)
+{
+	int			level = pin_search_path();
+	int			rc;
+
+	prepare(q);
 	rc = SPI_execute_plan(q->plan, values, nulls, read_only, tcount);
 	if (rc < 0)
 		elog(ERROR, "seatmgr: query \"%s\" failed: %s", q->sql, SPI_result_code_string(rc));
+	unpin_search_path(level);
+	return rc;
+}
+
+/*
+ * Runs a read-only query on the latest snapshot, like the foreign key
+ * checks do: it sees every committed row even in REPEATABLE READ, so a
+ * count that must be exact (R6) is not judged on a stale snapshot.
+ */
+int
+sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls)
+{
+	int			level = pin_search_path();
+	int			rc;
+
+	prepare(q);
+	CommandCounterIncrement();
+	rc = SPI_execute_snapshot(q->plan, values, nulls, GetLatestSnapshot(),
+							  InvalidSnapshot, true, false, 0);
+	if (rc < 0)
+		elog(ERROR, "seatmgr: query \"%s\" failed: %s", q->sql, SPI_result_code_string(rc));
+	unpin_search_path(level);
+	return rc;
+}
+
+/* SPI_execute_with_args under the pinned search_path, for one-off statements. */
+int
+sm_exec_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
+{
+	int			level = pin_search_path();
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "seatmgr: statement failed: %s", SPI_result_code_string(rc));
+	unpin_search_path(level);
 	return rc;
 }
 
@@ -134,4 +216,48 @@ sm_domain_name(int64 domain_id)
 	if (SPI_processed == 0)
 		return psprintf(INT64_FORMAT, domain_id);
 	return sm_get_text(0, 1);
+}
+
+/*
+ * Times given by callers (activity, memberships, shares, schedules): finite,
+ * and unless future_ok at most one minute ahead of the server's clock
+ * (SPEC section 5, R21).  The message names the column or argument and the
+ * value.
+ */
+void
+sm_check_time(const char *what, TimestampTz t, bool future_ok)
+{
+	if (TIMESTAMP_NOT_FINITE(t))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite time, not \"%s\"", what, timestamptz_to_str(t))));
+	if (!future_ok && t > GetCurrentTimestamp() + 60 * USECS_PER_SEC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" is in the future", what, timestamptz_to_str(t)),
+				 errhint("Times may be at most one minute ahead of the server's clock.")));
+}
+
+/* A NULL argument of a function is refused, naming it (SPEC section 5). */
+void
+sm_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name)));
+}
+
+/*
+ * A restore: a superuser session with row_security = off, which pg_dump's
+ * output and pg_restore both set and applications have no reason to (RLS
+ * never applies to a superuser).  The dump carries the licences, sources,
+ * events and runs themselves, so the triggers stand aside instead of
+ * deriving them a second time (SPEC section 5: restores are exact).
+ * session_replication_role = replica skips the triggers as well.
+ */
+bool
+sm_restoring(void)
+{
+	return !row_security && superuser_arg(GetOuterUserId());
 }
