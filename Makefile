@@ -16,7 +16,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 
 REGRESS = seatmgr_basic seatmgr_errors
 
-ISOLATION = seat_limit_race seat_limit_repeatable_read remove_vs_invite sweep_vs_invite two_runs
+ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -549,20 +549,20 @@ sm_seat_limit_changed(int64 division_id)
 {
 	Datum		v[1] = {Int64GetDatum(division_id)};
 	Division	d;
-
 	int64		active;
 
 	if (!sm_load_division(division_id, &d))
 		return;
-	lock_seats(&d);
-	active = count_active(division_id);
-	{
-		Datum		c[2] = {Int64GetDatum(division_id), Int64GetDatum(active)};
-
-		sm_exec(&q_set_count, c, NULL, false, 0);
-	}
 	if (d.limited)
 	{
+		Datum		c[2];
+
+		/* only limited divisions keep a counter: it is the lock R6 needs */
+		lock_seats(&d);
+		active = count_active(division_id);
+		c[0] = Int64GetDatum(division_id);
+		c[1] = Int64GetDatum(active);
+		sm_exec(&q_set_count, c, NULL, false, 0);
 
 		/* R6: active licences never exceed seat_limit, not even a lowered one */
 		if (active > d.seat_limit)
