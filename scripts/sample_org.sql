@@ -121,7 +121,7 @@ SELECT 10, user_id, now() - interval '90 days'
 
 -- Globex: 35 people for 30 seats
 INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
-SELECT 11, user_id, now() - interval '200 days' + user_id * interval '1 day'
+SELECT 11, user_id, now() - interval '200 days' + (user_id - 3000) * interval '1 day'
   FROM seatmgr.users WHERE domain_id = 2 ORDER BY user_id LIMIT 35;
 
 -- R2: licensed colleagues share projects, goals and portfolios with people
