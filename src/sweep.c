@@ -124,14 +124,15 @@ advisory_unlock(uint16 kind, int64 id)
 "SELECT i.user_id, i.email," \
 "       CASE WHEN i.exception IS NULL THEN 'deactivated' ELSE 'skipped' END AS action," \
 "       coalesce(i.exception, 'inactive') AS reason, i.last_active_at," \
-"       CASE WHEN i.exception IS NULL THEN 1 ELSE 4 END AS step, i.granted_at::text AS ord" \
+"       CASE WHEN i.exception IS NULL THEN 1 ELSE 4 END AS step," \
+"       (extract(epoch FROM i.granted_at) * 1000000)::bigint AS ord" \
 "  FROM inactive i" \
 " UNION ALL " \
 "SELECT w.user_id, w.email," \
 "       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'added' ELSE 'skipped' END," \
 "       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'waitlist' ELSE 'no seat' END," \
 "       w.last_active_at," \
-"       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 2 ELSE 4 END, lpad(w.rn::text, 20, '0')" \
+"       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 2 ELSE 4 END, w.rn" \
 "  FROM waiters w, free f, p" \
 " WHERE f.seats IS NULL OR w.rn <= f.seats OR p.w IS NOT NULL" \
 " UNION ALL " \
@@ -139,7 +140,7 @@ advisory_unlock(uint16 kind, int64 id)
 "       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'added' ELSE 'skipped' END," \
 "       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'recently active' ELSE 'no seat' END," \
 "       c.last_active_at," \
-"       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 3 ELSE 4 END, lpad(c.rn::text, 20, '0')" \
+"       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 3 ELSE 4 END, c.rn" \
 "  FROM candidates c, free f, nwait nw"
 
 static SeatQuery q_changes = {

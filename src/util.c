@@ -6,6 +6,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "jit/jit.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -14,28 +15,39 @@
 #include "utils/snapmgr.h"
 
 /*
- * The search_path every statement of seatmgr is parsed and run under (R21).
- * SECURITY DEFINER functions and triggers already pin it; CALL
- * seatmgr_sweep() (a procedure that commits cannot carry a SET clause), the
- * launcher's clean-up and pg_cron's job inherit whatever the database or
- * role sets, so sm_exec pins it itself around each statement.  A hostile
- * now(), operator or function earlier in the caller's path is never seen.
+ * The settings every statement of seatmgr is parsed and run under.
+ *
+ * search_path (R21): SECURITY DEFINER functions and triggers already pin
+ * it; CALL seatmgr_sweep() (a procedure that commits cannot carry a SET
+ * clause), the launcher's clean-up and pg_cron's job inherit whatever the
+ * database or role sets, so sm_exec pins it itself around each statement.
+ * A hostile now(), operator or function earlier in the caller's path is
+ * never seen.
+ *
+ * jit = off: the change set of a large division costs JIT about a second
+ * of compilation for a statement that runs once (issue 8).
  */
 #define SM_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
 
-/* Pins the safe search_path; returns the GUC nest level to pop, or -1. */
+/* Pins the settings; returns the GUC nest level to pop, or -1. */
 static int
 pin_search_path(void)
 {
+	bool		path_ok = namespace_search_path != NULL &&
+		strcmp(namespace_search_path, SM_SAFE_SEARCH_PATH) == 0;
 	int			level;
 
-	if (namespace_search_path != NULL &&
-		strcmp(namespace_search_path, SM_SAFE_SEARCH_PATH) == 0)
+	if (path_ok && !jit_enabled)
 		return -1;
 	level = NewGUCNestLevel();
-	(void) set_config_option("search_path", SM_SAFE_SEARCH_PATH,
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	if (!path_ok)
+		(void) set_config_option("search_path", SM_SAFE_SEARCH_PATH,
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	if (jit_enabled)
+		(void) set_config_option("jit", "off",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 	return level;
 }
 
