@@ -3,7 +3,7 @@ EXTENSION = seatmgr
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = seatmgr
-OBJS = src/seatmgr.o src/util.o src/model.o src/license.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o
+OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/license.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o
 
 # sql/seatmgr.sql is the install script of the current version (pgvector's
 # way); the old full script of 0.1.0 stays installable for the upgrade test.

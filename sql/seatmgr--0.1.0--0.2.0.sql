@@ -99,3 +99,56 @@ REVOKE ALL ON FUNCTION seatmgr.guard_drop() FROM PUBLIC;
 CREATE EVENT TRIGGER seatmgr_guard_drop ON ddl_command_start
     WHEN TAG IN ('DROP EXTENSION')
     EXECUTE FUNCTION seatmgr.guard_drop();
+
+-- Issue 8: one validation and one rules function per table instead of two
+-- functions that told the tables apart by name
+-- One validation function (BEFORE) and one rules function (AFTER; BEFORE
+-- DELETE for users, whose seats go back before the cascade) per table, named
+-- after it, in C.  SECURITY DEFINER: an application role needs no privilege
+-- on the tables a row refers to (as with foreign keys), only on the table it
+-- writes.  The same block is in the 0.1.0 -> 0.2.0 update.
+DO $$
+DECLARE
+    t text;
+    events text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['domains', 'divisions', 'teams', 'users', 'team_members', 'shares',
+                             'groups', 'group_members', 'group_grants', 'exclusions', 'policies'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE FUNCTION seatmgr.%I() RETURNS trigger AS %L, %L LANGUAGE C SECURITY DEFINER
+             SET search_path = pg_catalog, pg_temp', 'validate_' || t, 'MODULE_PATHNAME', 'seatmgr_validate_' || t);
+        EXECUTE pg_catalog.format('COMMENT ON FUNCTION seatmgr.%I() IS %L', 'validate_' || t,
+            'Internal: rejects bad rows of seatmgr.' || t || ' with a message that names the bad value (SPEC section 5)');
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION seatmgr.%I() FROM PUBLIC', 'validate_' || t);
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS seatmgr_validate ON seatmgr.%I', t);
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER seatmgr_validate BEFORE INSERT OR UPDATE ON seatmgr.%I
+             FOR EACH ROW EXECUTE FUNCTION seatmgr.%I()', t, 'validate_' || t);
+    END LOOP;
+    -- team invites arrive in bulk: a statement's new memberships are granted
+    -- together (seatmgr.members_added), changes and removals row by row
+    FOR t, events IN VALUES ('divisions', 'AFTER INSERT OR UPDATE OR DELETE'), ('teams', 'AFTER INSERT OR UPDATE OR DELETE'),
+                            ('shares', 'AFTER INSERT OR UPDATE OR DELETE'), ('group_members', 'AFTER INSERT OR UPDATE OR DELETE'),
+                            ('group_grants', 'AFTER INSERT OR UPDATE OR DELETE'), ('team_members', 'AFTER UPDATE OR DELETE'),
+                            ('users', 'BEFORE DELETE') LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE FUNCTION seatmgr.%I() RETURNS trigger AS %L, %L LANGUAGE C SECURITY DEFINER
+             SET search_path = pg_catalog, pg_temp', 'rules_' || t, 'MODULE_PATHNAME', 'seatmgr_rules_' || t);
+        EXECUTE pg_catalog.format('COMMENT ON FUNCTION seatmgr.%I() IS %L', 'rules_' || t,
+            'Internal: the licence rules (R1-R6, R9) when seatmgr.' || t || ' changes');
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION seatmgr.%I() FROM PUBLIC', 'rules_' || t);
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS seatmgr_rules ON seatmgr.%I', t);
+        EXECUTE pg_catalog.format('CREATE TRIGGER seatmgr_rules %s ON seatmgr.%I
+             FOR EACH ROW EXECUTE FUNCTION seatmgr.%I()', events, t, 'rules_' || t);
+    END LOOP;
+END
+$$;
+
+DROP FUNCTION seatmgr.validate_row();
+DROP FUNCTION seatmgr.model_change();
+
+-- Issue 8: each list of allowed values in one place: the validation
+-- triggers check them in C, with a message naming the value
+ALTER TABLE seatmgr.divisions DROP CONSTRAINT divisions_on_full_check;
+ALTER TABLE seatmgr.shares DROP CONSTRAINT shares_object_type_check;
+ALTER TABLE seatmgr.policies DROP CONSTRAINT policies_grant_scope_check;

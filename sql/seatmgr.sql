@@ -28,7 +28,7 @@ CREATE TABLE seatmgr.divisions (
     paid        boolean NOT NULL DEFAULT true,
     seat_limit  integer CHECK (seat_limit >= 0),
     seat_price  numeric CHECK (seat_price >= 0),
-    on_full     text NOT NULL DEFAULT 'waitlist' CHECK (on_full IN ('waitlist', 'error')),
+    on_full     text NOT NULL DEFAULT 'waitlist',   -- 'waitlist' or 'error': checked in C (validate.c)
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     UNIQUE (domain_id, division_id)
 );
@@ -72,7 +72,7 @@ COMMENT ON TABLE seatmgr.team_members IS 'Team membership (an accepted team invi
 
 CREATE TABLE seatmgr.shares (
     share_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    object_type  text NOT NULL CHECK (object_type IN ('project', 'project_template', 'portfolio', 'goal', 'dashboard')),
+    object_type  text NOT NULL,   -- project, project_template, portfolio, goal, dashboard: checked in C (validate.c)
     object_id    text NOT NULL,
     sharer_id    bigint NOT NULL REFERENCES seatmgr.users ON DELETE CASCADE,
     recipient_id bigint NOT NULL REFERENCES seatmgr.users ON DELETE CASCADE,
@@ -133,7 +133,7 @@ CREATE TABLE seatmgr.policies (
     run_every                interval NOT NULL DEFAULT '1 day',
     grant_active_within      interval,
     revoke_inactive_after    interval,
-    grant_scope              text NOT NULL DEFAULT 'domain' CHECK (grant_scope IN ('domain', 'division')),
+    grant_scope              text NOT NULL DEFAULT 'domain',   -- 'domain' or 'division': checked in C (validate.c)
     protect_admins           boolean NOT NULL DEFAULT true,
     protect_service_accounts boolean NOT NULL DEFAULT true,
     next_run_at              timestamptz,
@@ -228,39 +228,47 @@ COMMENT ON TABLE seatmgr.license_events IS 'Every licence change, from a trigger
 -- Triggers: validation (BEFORE) and the licence rules (AFTER), all in C
 ------------------------------------------------------------------------------
 
--- SECURITY DEFINER: an application role needs no privilege on the tables a
--- row refers to (as with foreign keys), only on the table it writes.
-CREATE FUNCTION seatmgr.validate_row() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'seatmgr_validate_row' LANGUAGE C SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION seatmgr.validate_row() IS 'Internal: rejects bad rows with a message that names the bad value (SPEC section 5)';
-
-CREATE FUNCTION seatmgr.model_change() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'seatmgr_model_change' LANGUAGE C SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION seatmgr.model_change() IS 'Internal: applies the licence rules R1-R6 and R9 when the model changes';
-
+-- One validation function (BEFORE) and one rules function (AFTER; BEFORE
+-- DELETE for users, whose seats go back before the cascade) per table, named
+-- after it, in C.  SECURITY DEFINER: an application role needs no privilege
+-- on the tables a row refers to (as with foreign keys), only on the table it
+-- writes.  The same block is in the 0.1.0 -> 0.2.0 update.
 DO $$
 DECLARE
     t text;
+    events text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['domains', 'divisions', 'teams', 'users', 'team_members', 'shares',
                              'groups', 'group_members', 'group_grants', 'exclusions', 'policies'] LOOP
         EXECUTE pg_catalog.format(
-            'CREATE TRIGGER seatmgr_validate BEFORE INSERT OR UPDATE ON seatmgr.%I
-             FOR EACH ROW EXECUTE FUNCTION seatmgr.validate_row()', t);
-    END LOOP;
-    FOREACH t IN ARRAY ARRAY['divisions', 'teams', 'shares', 'group_members', 'group_grants'] LOOP
+            'CREATE FUNCTION seatmgr.%I() RETURNS trigger AS %L, %L LANGUAGE C SECURITY DEFINER
+             SET search_path = pg_catalog, pg_temp', 'validate_' || t, 'MODULE_PATHNAME', 'seatmgr_validate_' || t);
+        EXECUTE pg_catalog.format('COMMENT ON FUNCTION seatmgr.%I() IS %L', 'validate_' || t,
+            'Internal: rejects bad rows of seatmgr.' || t || ' with a message that names the bad value (SPEC section 5)');
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION seatmgr.%I() FROM PUBLIC', 'validate_' || t);
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS seatmgr_validate ON seatmgr.%I', t);
         EXECUTE pg_catalog.format(
-            'CREATE TRIGGER seatmgr_rules AFTER INSERT OR UPDATE OR DELETE ON seatmgr.%I
-             FOR EACH ROW EXECUTE FUNCTION seatmgr.model_change()', t);
+            'CREATE TRIGGER seatmgr_validate BEFORE INSERT OR UPDATE ON seatmgr.%I
+             FOR EACH ROW EXECUTE FUNCTION seatmgr.%I()', t, 'validate_' || t);
+    END LOOP;
+    -- team invites arrive in bulk: a statement's new memberships are granted
+    -- together (seatmgr.members_added), changes and removals row by row
+    FOR t, events IN VALUES ('divisions', 'AFTER INSERT OR UPDATE OR DELETE'), ('teams', 'AFTER INSERT OR UPDATE OR DELETE'),
+                            ('shares', 'AFTER INSERT OR UPDATE OR DELETE'), ('group_members', 'AFTER INSERT OR UPDATE OR DELETE'),
+                            ('group_grants', 'AFTER INSERT OR UPDATE OR DELETE'), ('team_members', 'AFTER UPDATE OR DELETE'),
+                            ('users', 'BEFORE DELETE') LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE FUNCTION seatmgr.%I() RETURNS trigger AS %L, %L LANGUAGE C SECURITY DEFINER
+             SET search_path = pg_catalog, pg_temp', 'rules_' || t, 'MODULE_PATHNAME', 'seatmgr_rules_' || t);
+        EXECUTE pg_catalog.format('COMMENT ON FUNCTION seatmgr.%I() IS %L', 'rules_' || t,
+            'Internal: the licence rules (R1-R6, R9) when seatmgr.' || t || ' changes');
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION seatmgr.%I() FROM PUBLIC', 'rules_' || t);
+        EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS seatmgr_rules ON seatmgr.%I', t);
+        EXECUTE pg_catalog.format('CREATE TRIGGER seatmgr_rules %s ON seatmgr.%I
+             FOR EACH ROW EXECUTE FUNCTION seatmgr.%I()', events, t, 'rules_' || t);
     END LOOP;
 END
 $$;
--- team invites arrive in bulk: a statement's new memberships are granted
--- together (seatmgr.members_added), changes and removals row by row
-CREATE TRIGGER seatmgr_rules AFTER UPDATE OR DELETE ON seatmgr.team_members
-    FOR EACH ROW EXECUTE FUNCTION seatmgr.model_change();
 
 CREATE FUNCTION seatmgr.members_added() RETURNS trigger
     AS 'MODULE_PATHNAME', 'seatmgr_members_added' LANGUAGE C SECURITY DEFINER
@@ -271,9 +279,6 @@ CREATE TRIGGER seatmgr_rules_insert AFTER INSERT ON seatmgr.team_members
     REFERENCING NEW TABLE AS seatmgr_new_members
     FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.members_added();
 
--- a deleted user's seats go back to the division (and its waitlist) before the cascade
-CREATE TRIGGER seatmgr_rules BEFORE DELETE ON seatmgr.users
-    FOR EACH ROW EXECUTE FUNCTION seatmgr.model_change();
 
 ------------------------------------------------------------------------------
 -- Functions
@@ -310,8 +315,6 @@ REVOKE ALL ON FUNCTION seatmgr_remove_license(bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON FUNCTION seatmgr_touch(bigint, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION seatmgr_touch(bigint[], timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION seatmgr_explain(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION seatmgr.validate_row() FROM PUBLIC;
-REVOKE ALL ON FUNCTION seatmgr.model_change() FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Views

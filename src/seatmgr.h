@@ -3,7 +3,10 @@
  *
  * util.c      prepared-plan cache, value helpers, the acting role
  * license.c   the licence core: add and drop sources, seats, waitlist, events
- * model.c     the triggers on the model tables (validation and rules R1-R5)
+ * row.c       reading a trigger's rows by column name
+ * validate.c  the validation trigger of each model table (SPEC section 5)
+ * rules.c     the rules trigger of each model table (R1-R6, R9)
+ * legacy.c    0.1.0's two trigger functions, until ALTER EXTENSION UPDATE
  * functions.c SQL-callable functions: grant, remove, touch, explain
  * sweep.c     the sweep: seatmgr_run, seatmgr_sweep, seatmgr_run_export
  * progress.c  runs in progress in shared memory (seatmgr.progress)
@@ -45,6 +48,25 @@ extern bool sm_restoring(void);
 extern void sm_error_missing(const char *what, int64 id) pg_attribute_noreturn();
 extern char *sm_user_label(int64 user_id);
 extern char *sm_domain_name(int64 domain_id);
+
+/* row.c: the rows a trigger is given */
+typedef struct Row
+{
+	HeapTuple	tuple;
+	TupleDesc	desc;
+} Row;
+
+struct TriggerData;
+extern void sm_trigger_rows(struct TriggerData *trig, Row *n, Row *o);
+extern Datum sm_col(Row *r, const char *name, bool *isnull);
+extern int64 sm_col_int64(Row *r, const char *name, bool *isnull);
+extern char *sm_col_text(Row *r, const char *name);
+extern bool sm_col_bool(Row *r, const char *name);
+extern bool sm_col_changed(Row *o, Row *n, const char *name);
+
+/* validate.c and rules.c, for legacy.c */
+extern Datum sm_validate_by_name(FunctionCallInfo fcinfo, const char *table);
+extern Datum sm_rules_by_name(FunctionCallInfo fcinfo, const char *table);
 
 /* Licence source kinds */
 #define SRC_TEAM	"team"

@@ -1,0 +1,693 @@
+/*
+ * validate.c: the BEFORE INSERT OR UPDATE trigger of each table an
+ * application writes, one C function per table (seatmgr.validate_<table>).
+ *
+ * They reject bad rows with a message that names the bad value (SPEC
+ * section 5): a NULL in a NOT NULL column (23502, before anything reads the
+ * row), an unknown id (23503), a malformed e-mail or domain name, a
+ * cross-domain reference, a share with oneself, a non-positive interval
+ * (23514), a time in the future or infinite, an interval over 100 years, a
+ * seat price that is no amount (22023), a duplicate (23505).  They also
+ * lower-case domain names and maintain policies.next_run_at (R11).  During a
+ * restore (sm_restoring) they stand aside: the dump is what it was.
+ */
+#include "seatmgr.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/numeric.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+/* ---------------------------------------------------------------------
+ * Entities and their domains
+ * ---------------------------------------------------------------------
+ */
+
+typedef enum Entity
+{
+	E_DOMAIN,
+	E_DIVISION,
+	E_TEAM,
+	E_USER,
+	E_GROUP,
+	E_COUNT
+} Entity;
+
+static const char *const entity_name[E_COUNT] = {"domain", "division", "team", "user", "group"};
+
+static const char *const entity_table[E_COUNT] = {"domains", "divisions", "teams", "users", "groups"};
+
+/*
+ * Looks keys up in a unique index of a seatmgr table directly (validation
+ * runs for every row written, so no query is planned or run).  Like the
+ * foreign key checks it sees rows committed by others up to now in READ
+ * COMMITTED (with self, also this statement's own new rows).  Returns whether a row was found, and its column fetch_col.
+ */
+static bool
+index_probe(const char *table, const char *index, int nkeys, const int64 *keys,
+			const char *fetch_col, int64 *fetched, bool self)
+{
+	Oid			nsp = get_namespace_oid("seatmgr", false);
+	Oid			relid = get_relname_relid(table, nsp);
+	Oid			idxid = get_relname_relid(index, nsp);
+	Relation	rel;
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData key[2];
+	Snapshot	snapshot;
+	bool		found;
+
+	Assert(nkeys <= 2);
+	if (!OidIsValid(relid) || !OidIsValid(idxid))
+		elog(ERROR, "seatmgr: table seatmgr.%s or its index %s is missing", table, index);
+	/* self: also the rows this very statement wrote (a duplicate within one INSERT) */
+	snapshot = self ? SnapshotSelf :
+		RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
+	rel = table_open(relid, AccessShareLock);
+	idx = index_open(idxid, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	for (int i = 0; i < nkeys; i++)
+		ScanKeyInit(&key[i], i + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
+	scan = index_beginscan(rel, idx, snapshot, nkeys, 0);
+	index_rescan(scan, key, nkeys, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found && fetch_col)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, get_attnum(relid, fetch_col), &isnull);
+
+		*fetched = isnull ? 0 : DatumGetInt64(d);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	if (!self)
+		UnregisterSnapshot(snapshot);
+	return found;
+}
+
+/* The domain of an entity; an unknown id is an error that names it. */
+static int64
+entity_domain(Entity e, int64 id)
+{
+	int64		domain = 0;
+
+	if (!index_probe(entity_table[e], psprintf("%s_pkey", entity_table[e]), 1, &id,
+					 "domain_id", &domain, false))
+		sm_error_missing(entity_name[e], id);
+	return domain;
+}
+
+static char *
+entity_label(Entity e, int64 id)
+{
+	if (e == E_USER)
+		return sm_user_label(id);
+	return psprintf("%s " INT64_FORMAT, entity_name[e], id);
+}
+
+static void domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id,
+							int64 owner_domain) pg_attribute_noreturn();
+
+static void
+domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id, int64 owner_domain)
+{
+	/* "... not to domain "acme.com" of team 3", or just the domain */
+	char	   *of = owner == E_DOMAIN ? "" : psprintf(" of %s", entity_label(owner, owner_id));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("%s belongs to domain \"%s\", not to domain \"%s\"%s",
+					entity_label(e, id), sm_domain_name(domain),
+					sm_domain_name(owner_domain), of),
+			 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
+}
+
+/*
+ * Checks that entity e (id) lives in the domain of owner (owner_id), whose
+ * domain is owner_domain.  Nothing joins across domains (SPEC section 6).
+ */
+static void
+require_same_domain(Entity e, int64 id, Entity owner, int64 owner_id, int64 owner_domain)
+{
+	int64		domain = entity_domain(e, id);
+
+	if (domain != owner_domain)
+		domain_mismatch(e, id, domain, owner, owner_id, owner_domain);
+}
+
+static void
+pair_domains(Entity a, int64 ida, Entity b, int64 idb, int64 *da, int64 *db)
+{
+	*da = entity_domain(a, ida);
+	*db = entity_domain(b, idb);
+}
+
+static void
+forbid_domain_move(Row *o, Row *n, const char *what, const char *idcol)
+{
+	if (o->tuple && sm_col_changed(o, n, "domain_id"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot move %s " INT64_FORMAT " from domain \"%s\" to domain \"%s\"",
+						what, sm_col_int64(n, idcol, NULL),
+						sm_domain_name(sm_col_int64(o, "domain_id", NULL)),
+						sm_domain_name(sm_col_int64(n, "domain_id", NULL))),
+				 errhint("Create a new %s in the other domain instead.", what)));
+}
+
+/* ---------------------------------------------------------------------
+ * Value checks
+ * ---------------------------------------------------------------------
+ */
+
+/* A DNS name: two or more labels of [a-z0-9-], 1-63 chars each, no edge hyphen. */
+static bool
+valid_dns_name(const char *s)
+{
+	int			len = strlen(s);
+	int			labels = 0;
+	const char *p = s;
+
+	if (len == 0 || len > 253)
+		return false;
+	while (*p)
+	{
+		const char *start = p;
+
+		while (*p && *p != '.')
+		{
+			char		c = *p;
+
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+				return false;
+			p++;
+		}
+		if (p == start || p - start > 63 || *start == '-' || p[-1] == '-')
+			return false;
+		labels++;
+		if (*p == '.')
+		{
+			p++;
+			if (*p == '\0')
+				return false;	/* no trailing dot */
+		}
+	}
+	return labels >= 2;
+}
+
+static char *
+ascii_lower(const char *s)
+{
+	char	   *r = pstrdup(s);
+
+	for (char *p = r; *p; p++)
+		*p = pg_ascii_tolower((unsigned char) *p);
+	return r;
+}
+
+/* local@domain: a local part without spaces or specials, a DNS domain */
+static bool
+valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+	int			local_len;
+
+	if (at == NULL || strchr(at + 1, '@') != NULL)
+		return false;
+	local_len = at - s;
+	if (local_len == 0 || local_len > 64 || s[0] == '.' || at[-1] == '.')
+		return false;
+	for (const char *p = s; p < at; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c <= ' ' || c >= 127 || strchr("()<>,;:\\\"[]", c) != NULL)
+			return false;
+		if (c == '.' && p[1] == '.')
+			return false;
+	}
+	return valid_dns_name(ascii_lower(at + 1));
+}
+
+static void
+check_choice(Row *r, const char *column, const char *value, const char *const *choices, const char *hint)
+{
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(value, choices[i]) == 0)
+			return;
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("invalid %s \"%s\"", column, value),
+			 errhint("%s", hint)));
+}
+
+/*
+ * SPEC section 5: a NULL in a NOT NULL column is refused before any rule
+ * reads the row (a rule reading a NULL as a value is how a single NULL used
+ * to end the backend).
+ */
+static void
+check_not_null(Relation rel, Row *n)
+{
+	for (int i = 0; i < n->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(n->desc, i);
+
+		if (att->attisdropped || !att->attnotnull)
+			continue;
+		if (heap_attisnull(n->tuple, i + 1, n->desc))
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(att->attname), RelationGetRelationName(rel)),
+					 errtablecol(rel, i + 1)));
+	}
+}
+
+/*
+ * Activity and history times: finite, and at most one minute ahead of the
+ * server's clock (SPEC section 5), so that a typo cannot keep a seat from
+ * every future sweep.  next_run_at may be in the future (R11), not infinite.
+ */
+static void
+check_time(Row *r, const char *column, bool future_ok)
+{
+	bool		isnull;
+	Datum		v = sm_col(r, column, &isnull);
+
+	if (isnull)
+		return;
+	sm_check_time(column, DatumGetTimestampTz(v), future_ok);
+}
+
+/* Intervals of a policy: positive, and at most 100 years (SPEC section 5). */
+static void
+check_interval(Row *r, const char *column)
+{
+	bool		isnull;
+	Datum		v = sm_col(r, column, &isnull);
+	Interval	zero = {0};
+	Interval	century = {0, 0, 1200};
+
+	if (isnull)
+		return;
+	if (!DatumGetBool(DirectFunctionCall2(interval_gt, v, IntervalPGetDatum(&zero))))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s must be a positive interval, not \"%s\"", column,
+						DatumGetCString(DirectFunctionCall1(interval_out, v))),
+				 errhint("Use an interval such as '30 days'.")));
+	if (DatumGetBool(DirectFunctionCall2(interval_gt, v, IntervalPGetDatum(&century))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be at most 100 years, not \"%s\"", column,
+						DatumGetCString(DirectFunctionCall1(interval_out, v))),
+				 errhint("Use an interval such as '90 days'; leave it NULL to switch the step off.")));
+}
+
+/* ---------------------------------------------------------------------
+ * seatmgr.validate_row
+ * ---------------------------------------------------------------------
+ */
+
+static SeatQuery q_email_taken = {
+	"SELECT user_id FROM seatmgr.users WHERE lower(email) = lower($1) AND user_id <> $2 LIMIT 1",
+	2, {TEXTOID, INT8OID}
+};
+
+static const char *const object_types[] = {"project", "project_template", "portfolio", "goal", "dashboard", NULL};
+static const char *const on_full_choices[] = {"waitlist", "error", NULL};
+static const char *const grant_scopes[] = {"domain", "division", NULL};
+
+static HeapTuple
+replace_column(Row *r, const char *name, Datum value, bool isnull)
+{
+	int			attno = SPI_fnumber(r->desc, name);
+
+	return heap_modify_tuple_by_cols(r->tuple, r->desc, 1, &attno, &value, &isnull);
+}
+
+static HeapTuple
+validate_domains(Relation rel, Row *n, Row *o)
+{
+	char	   *name = sm_col_text(n, "name");
+	char	   *lower = ascii_lower(name);
+
+	if (!valid_dns_name(lower))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("invalid domain name \"%s\"", name),
+				 errhint("A domain name is a DNS name such as acme.com: labels of letters, digits and hyphens separated by dots.")));
+	{
+		static SeatQuery q_domain_taken = {
+			"SELECT 1 FROM seatmgr.domains WHERE name = $1 AND domain_id <> $2", 2, {TEXTOID, INT8OID}
+		};
+		Datum		v[2] = {CStringGetTextDatum(lower), Int64GetDatum(sm_col_int64(n, "domain_id", NULL))};
+
+		sm_exec(&q_domain_taken, v, NULL, false, 1);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("domain \"%s\" already exists", lower),
+					 errhint("Domain names are stored lower-case and are unique.")));
+	}
+	if (strcmp(lower, name) == 0)
+		return n->tuple;
+	return replace_column(n, "name", CStringGetTextDatum(lower), false);
+}
+
+static HeapTuple
+validate_users(Relation rel, Row *n, Row *o)
+{
+	char	   *email = sm_col_text(n, "email");
+	Datum		v[2];
+
+	forbid_domain_move(o, n, "user", "user_id");
+	entity_domain(E_DOMAIN, sm_col_int64(n, "domain_id", NULL));
+	check_time(n, "last_active_at", false);
+	if (!valid_email(email))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("invalid e-mail address \"%s\"", email),
+				 errhint("An e-mail address looks like name@example.com.")));
+	v[0] = CStringGetTextDatum(email);
+	v[1] = Int64GetDatum(sm_col_int64(n, "user_id", NULL));
+	sm_exec(&q_email_taken, v, NULL, false, 1);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("e-mail address \"%s\" is already used by %s",
+						email, sm_user_label(sm_get_int64(0, 1, NULL))),
+				 errhint("E-mail addresses are unique regardless of case.")));
+	return n->tuple;
+}
+
+static HeapTuple
+validate_divisions(Relation rel, Row *n, Row *o)
+{
+	bool		isnull;
+	Datum		limit = sm_col(n, "seat_limit", &isnull);
+	char	   *on_full = sm_col_text(n, "on_full");
+	Datum		price;
+
+	forbid_domain_move(o, n, "division", "division_id");
+	entity_domain(E_DOMAIN, sm_col_int64(n, "domain_id", NULL));
+	if (!isnull && DatumGetInt32(limit) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("seat_limit must be at least 0, not %d", DatumGetInt32(limit)),
+				 errhint("Use NULL for an unlimited division.")));
+	price = sm_col(n, "seat_price", &isnull);
+	if (!isnull)
+	{
+		Numeric		num = DatumGetNumeric(price);
+
+		if (numeric_is_nan(num) || numeric_is_inf(num) ||
+			DatumGetBool(DirectFunctionCall2(numeric_lt, price,
+											 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("seat_price must be a finite amount of at least 0, not %s",
+							DatumGetCString(DirectFunctionCall1(numeric_out, price))),
+					 errhint("seat_price is the price of one seat for 30 days; use NULL when unknown.")));
+	}
+	if (on_full)
+		check_choice(n, "on_full", on_full, on_full_choices, "Use 'waitlist' or 'error'.");
+	return n->tuple;
+}
+
+static HeapTuple
+validate_teams(Relation rel, Row *n, Row *o)
+{
+	bool		isnull;
+	int64		team_id = sm_col_int64(n, "team_id", NULL);
+	int64		domain_id = sm_col_int64(n, "domain_id", NULL);
+	int64		division_id = sm_col_int64(n, "division_id", &isnull);
+
+	forbid_domain_move(o, n, "team", "team_id");
+	entity_domain(E_DOMAIN, domain_id);
+	if (!isnull)
+		require_same_domain(E_DIVISION, division_id, E_TEAM, team_id, domain_id);
+	return n->tuple;
+}
+
+static HeapTuple
+validate_groups(Relation rel, Row *n, Row *o)
+{
+	forbid_domain_move(o, n, "group", "group_id");
+	entity_domain(E_DOMAIN, sm_col_int64(n, "domain_id", NULL));
+	return n->tuple;
+}
+
+/*
+ * A duplicate of a link row gets a message naming both objects (SPEC
+ * section 5), not only the primary key's name.  Checked on INSERT and when
+ * an UPDATE changes the key.
+ */
+static void
+check_duplicate(Row *n, Row *o, Relation rel, const char *k1, const char *k2, const char *fmt)
+{
+	int64		keys[2];
+	int			nkeys = k2 ? 2 : 1;
+
+	if (o->tuple && !sm_col_changed(o, n, k1) && (k2 == NULL || !sm_col_changed(o, n, k2)))
+		return;
+	keys[0] = sm_col_int64(n, k1, NULL);
+	if (k2)
+		keys[1] = sm_col_int64(n, k2, NULL);
+	if (index_probe(RelationGetRelationName(rel), psprintf("%s_pkey", RelationGetRelationName(rel)),
+					nkeys, keys, NULL, NULL, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg(fmt, keys[nkeys - 1], keys[0]),
+				 errtableconstraint(rel, psprintf("%s_pkey", RelationGetRelationName(rel)))));
+}
+
+/* A member row: user_id (or the entity in member_col) joins the container. */
+static void
+validate_link(Row *n, Entity container, const char *container_col, Entity member, const char *member_col)
+{
+	int64		cid = sm_col_int64(n, container_col, NULL);
+	int64		mid = sm_col_int64(n, member_col, NULL);
+	int64		cdomain,
+				mdomain;
+
+	pair_domains(container, cid, member, mid, &cdomain, &mdomain);
+	if (cdomain != mdomain)
+		domain_mismatch(member, mid, mdomain, container, cid, cdomain);
+}
+
+static HeapTuple
+validate_shares(Relation rel, Row *n, Row *o)
+{
+	bool		isnull;
+	int64		sharer = sm_col_int64(n, "sharer_id", NULL);
+	int64		recipient = sm_col_int64(n, "recipient_id", NULL);
+	int64		division = sm_col_int64(n, "division_id", &isnull);
+	char	   *object_type = sm_col_text(n, "object_type");
+	int64		sharer_domain = entity_domain(E_USER, sharer);
+
+	entity_domain(E_USER, recipient);
+	if (!isnull)
+	{
+		int64		division_domain = entity_domain(E_DIVISION, division);
+
+		/* every cross-domain link is refused, the share's division included */
+		if (division_domain != sharer_domain)
+			domain_mismatch(E_DIVISION, division, division_domain, E_USER, sharer, sharer_domain);
+	}
+	if (sharer == recipient)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s cannot share an object with themself", sm_user_label(sharer)),
+				 errhint("sharer_id and recipient_id must be different users.")));
+	check_choice(n, "object_type", object_type, object_types,
+				 "Use project, project_template, portfolio, goal or dashboard.");
+	check_time(n, "shared_at", false);
+	/* a recipient of another domain is allowed: the share gives nothing (R2) */
+	return n->tuple;
+}
+
+static HeapTuple
+validate_exclusions(Relation rel, Row *n, Row *o)
+{
+	bool		nouser,
+				nogroup;
+	int64		domain_id = sm_col_int64(n, "domain_id", NULL);
+	int64		user_id = sm_col_int64(n, "user_id", &nouser);
+	int64		group_id = sm_col_int64(n, "group_id", &nogroup);
+
+	entity_domain(E_DOMAIN, domain_id);
+	if (nouser == nogroup)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("an exclusion names exactly one of user_id and group_id, not %s",
+						nouser ? "neither" : "both"),
+				 errhint("Add one exclusion per user and one per group.")));
+	if (!nouser && entity_domain(E_USER, user_id) != domain_id)
+		require_same_domain(E_USER, user_id, E_DOMAIN, domain_id, domain_id);
+	if (!nogroup && entity_domain(E_GROUP, group_id) != domain_id)
+		require_same_domain(E_GROUP, group_id, E_DOMAIN, domain_id, domain_id);
+	return n->tuple;
+}
+
+/*
+ * R11: enabling sets next_run_at to now() + run_every unless it is given,
+ * disabling clears it, an enabled policy keeps whatever an admin sets.
+ */
+static HeapTuple
+validate_policies(Relation rel, Row *n, Row *o)
+{
+	bool		enabled = sm_col_bool(n, "enabled");
+	bool		was_enabled = o->tuple != NULL && sm_col_bool(o, "enabled");
+	bool		next_null;
+	char	   *scope = sm_col_text(n, "grant_scope");
+
+	(void) sm_col(n, "next_run_at", &next_null);
+
+	check_duplicate(n, o, rel, "division_id", NULL, "division " INT64_FORMAT " already has a policy");
+	entity_domain(E_DIVISION, sm_col_int64(n, "division_id", NULL));
+	check_time(n, "next_run_at", true);
+	check_interval(n, "run_every");
+	check_interval(n, "grant_active_within");
+	check_interval(n, "revoke_inactive_after");
+	check_choice(n, "grant_scope", scope, grant_scopes, "Use 'domain' or 'division'.");
+
+	if (!enabled)
+		return next_null ? n->tuple : replace_column(n, "next_run_at", (Datum) 0, true);
+	if (!was_enabled && next_null)
+	{
+		bool		isnull;
+		Datum		every = sm_col(n, "run_every", &isnull);
+		Datum		at;
+
+		if (isnull)
+			return n->tuple;	/* NOT NULL reports it */
+		at = DirectFunctionCall2(timestamptz_pl_interval,
+								 TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), every);
+		return replace_column(n, "next_run_at", at, false);
+	}
+	return n->tuple;
+}
+
+
+static HeapTuple
+validate_team_members(Relation rel, Row *n, Row *o)
+{
+	validate_link(n, E_TEAM, "team_id", E_USER, "user_id");
+	check_time(n, "added_at", false);
+	check_duplicate(n, o, rel, "team_id", "user_id",
+					"user " INT64_FORMAT " is already a member of team " INT64_FORMAT);
+	return n->tuple;
+}
+
+static HeapTuple
+validate_group_members(Relation rel, Row *n, Row *o)
+{
+	validate_link(n, E_GROUP, "group_id", E_USER, "user_id");
+	check_time(n, "added_at", false);
+	check_duplicate(n, o, rel, "group_id", "user_id",
+					"user " INT64_FORMAT " is already a member of group " INT64_FORMAT);
+	return n->tuple;
+}
+
+static HeapTuple
+validate_group_grants(Relation rel, Row *n, Row *o)
+{
+	validate_link(n, E_GROUP, "group_id", E_DIVISION, "division_id");
+	check_duplicate(n, o, rel, "group_id", "division_id",
+					"division " INT64_FORMAT " is already granted by group " INT64_FORMAT);
+	return n->tuple;
+}
+
+/* ---------------------------------------------------------------------
+ * The trigger functions, one per table
+ * ---------------------------------------------------------------------
+ */
+
+typedef HeapTuple (*Validator) (Relation rel, Row *n, Row *o);
+
+static Datum
+run_validator(FunctionCallInfo fcinfo, Validator validate)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	Row			n,
+				o;
+	HeapTuple	result;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trig->tg_event) || TRIGGER_FIRED_BY_DELETE(trig->tg_event))
+		elog(ERROR, "seatmgr: a validation trigger must be BEFORE INSERT OR UPDATE FOR EACH ROW");
+	sm_trigger_rows(trig, &n, &o);
+	if (sm_restoring())
+		return PointerGetDatum(n.tuple);
+	check_not_null(trig->tg_relation, &n);
+
+	SPI_connect();
+	result = validate(trig->tg_relation, &n, &o);
+	/* a modified tuple lives in the SPI context: copy it out first */
+	if (result != n.tuple)
+		result = SPI_copytuple(result);
+	SPI_finish();
+	return PointerGetDatum(result);
+}
+
+#define VALIDATION_TRIGGER(table) \
+	PG_FUNCTION_INFO_V1(seatmgr_validate_##table); \
+	Datum \
+	seatmgr_validate_##table(PG_FUNCTION_ARGS) \
+	{ \
+		return run_validator(fcinfo, validate_##table); \
+	}
+
+VALIDATION_TRIGGER(domains)
+VALIDATION_TRIGGER(divisions)
+VALIDATION_TRIGGER(teams)
+VALIDATION_TRIGGER(users)
+VALIDATION_TRIGGER(team_members)
+VALIDATION_TRIGGER(shares)
+VALIDATION_TRIGGER(groups)
+VALIDATION_TRIGGER(group_members)
+VALIDATION_TRIGGER(group_grants)
+VALIDATION_TRIGGER(exclusions)
+VALIDATION_TRIGGER(policies)
+
+/* 0.1.0's seatmgr.validate_row, until ALTER EXTENSION UPDATE replaces it */
+Datum
+sm_validate_by_name(FunctionCallInfo fcinfo, const char *table)
+{
+	static const struct
+	{
+		const char *table;
+		Validator	validate;
+	}			validators[] = {
+		{"domains", validate_domains}, {"divisions", validate_divisions}, {"teams", validate_teams},
+		{"users", validate_users}, {"team_members", validate_team_members}, {"shares", validate_shares},
+		{"groups", validate_groups}, {"group_members", validate_group_members},
+		{"group_grants", validate_group_grants}, {"exclusions", validate_exclusions},
+		{"policies", validate_policies}
+	};
+
+	for (size_t i = 0; i < lengthof(validators); i++)
+		if (strcmp(validators[i].table, table) == 0)
+			return run_validator(fcinfo, validators[i].validate);
+	elog(ERROR, "seatmgr: no validation for table \"%s\"", table);
+}
