@@ -211,10 +211,14 @@ static SeatQuery q_touch_missing = {
 	1, {INT8ARRAYOID}
 };
 
+/* users locked in user_id order: two overlapping batches never deadlock */
 static SeatQuery q_touch_many = {
-	"UPDATE seatmgr.users u SET last_active_at = $2"
-	"  FROM (SELECT DISTINCT id FROM unnest($1::bigint[]) AS t(id)) t"
-	" WHERE u.user_id = t.id AND (u.last_active_at IS NULL OR u.last_active_at < $2)",
+	"WITH t AS ("
+	"  SELECT u.user_id FROM seatmgr.users u"
+	"   WHERE u.user_id = ANY ($1::bigint[]) AND (u.last_active_at IS NULL OR u.last_active_at < $2)"
+	"   ORDER BY u.user_id FOR NO KEY UPDATE)"
+	"UPDATE seatmgr.users u SET last_active_at = $2 FROM t"
+	" WHERE u.user_id = t.user_id AND (u.last_active_at IS NULL OR u.last_active_at < $2)",
 	2, {INT8ARRAYOID, TIMESTAMPTZOID}
 };
 

@@ -67,7 +67,7 @@ advisory_unlock(uint16 kind, int64 id)
 "    FROM seatmgr.divisions d JOIN seatmgr.policies pol ON pol.division_id = d.division_id" \
 "   WHERE d.division_id = $1)," \
 /* R7: licences whose last activity is older than T, with the exception that keeps them */ \
-" inactive AS (" \
+" idle AS (" \
 "  SELECT l.user_id, l.status, u.email, u.last_active_at, l.granted_at," \
 "         CASE WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = l.user_id)" \
 "                THEN 'excluded'" \
@@ -89,6 +89,8 @@ advisory_unlock(uint16 kind, int64 id)
 "    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status IN ('active', 'waitlisted')" \
 "    JOIN seatmgr.users u ON u.user_id = l.user_id" \
 "   WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t)," \
+/* an idle waiter an exception protects is not deactivated: it stays a waiter (R6) */ \
+" inactive AS (SELECT * FROM idle WHERE status = 'active' OR exception IS NULL)," \
 " free AS MATERIALIZED (" \
 "  SELECT CASE WHEN p.seat_limit IS NOT NULL THEN greatest(p.seat_limit" \
 "           - (SELECT count(*) FROM seatmgr.licenses l" \

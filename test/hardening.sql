@@ -169,6 +169,24 @@ SET LOCAL row_security = on;
 INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (2, 6);
 SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 6), 1, 'section 5: outside a restore the triggers are back (Open is gone: nothing granted)');
 
+-- R6/R8: an idle waiter that an exception protects is not deactivated by a
+-- run; it keeps waiting and gets a freed seat in waitlist order
+INSERT INTO seatmgr.divisions (domain_id, name, seat_limit) VALUES (1, 'Queue', 1);
+INSERT INTO seatmgr.teams (domain_id, division_id, name)
+SELECT 1, division_id, 'Q' FROM seatmgr.divisions WHERE name = 'Queue';
+INSERT INTO seatmgr.users (domain_id, email, last_active_at, is_service_account) VALUES
+  (1, 'holder@acme.com', now() - interval '60 days', false), (1, 'bot@acme.com', now() - interval '300 days', true);
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
+SELECT t.team_id, u.user_id, now() - interval '200 days' + u.user_id * interval '1 second'
+  FROM seatmgr.teams t, seatmgr.users u WHERE t.name = 'Q' AND u.email IN ('holder@acme.com', 'bot@acme.com');
+INSERT INTO seatmgr.policies (division_id, revoke_inactive_after)
+SELECT division_id, '30 days' FROM seatmgr.divisions WHERE name = 'Queue';
+SELECT results_eq($$SELECT email, action, reason FROM seatmgr_run((SELECT division_id FROM seatmgr.divisions WHERE name = 'Queue')) ORDER BY email$$,
+                  $$VALUES ('bot@acme.com'::text, 'added'::text, 'waitlist'::text), ('holder@acme.com', 'deactivated', 'inactive')$$,
+                  'R6/R8: the seat R7 frees goes to the waiting service account, which protection keeps from deactivation');
+SELECT is((SELECT count(*)::int FROM seatmgr.licenses l JOIN seatmgr.divisions d USING (division_id)
+            WHERE d.name = 'Queue' AND l.status = 'waitlisted'), 0, 'R6: no waiter left beside a free seat');
+
 -- invariants after all of the above
 SELECT is((SELECT active FROM seatmgr.seat_counts WHERE division_id = 1),
           (SELECT count(*) FROM seatmgr.licenses WHERE division_id = 1 AND status = 'active'), 'R6: the seat counter equals the active licenses');
