@@ -1,29 +1,74 @@
 #!/usr/bin/env bash
-# bench/bench.sh: how fast seatmgr is at 100,000 and 1,000,000 users.
+# bench/bench.sh: how fast seatmgr is against plain SQL written by hand, at
+# 100,000 and 1,000,000 users (issue 8).
 #
-#   bench/bench.sh                 # both sizes (about 10 minutes on 2 cores)
-#   SIZES="100000" bench/bench.sh  # one size
+#   bench/bench.sh                          # both sizes
+#   SIZES=100000 RUNS=5 bench/bench.sh      # one size, medians of 5
 #
-# Builds and installs seatmgr, starts a throwaway cluster, and for each size
-# generates a population (bench/generate.sql), then prints medians of
-# RUNS runs (default 3) of:
-#   1. preview and real run of one sweep of the largest division, and per 1,000 users
-#   2. the same change set applied by the fewest plain SQL statements (the floor), and the ratio
-#   3. team invites and shares per second with seatmgr's triggers against the same
-#      inserts with them disabled, and the ratio
-#   4. seatmgr_touch with 100,000 ids in one call against a bare UPDATE
-#   5. peak backend memory (RssAnon, sampled every 10 ms) during the sweep
-# Every measured statement runs in a transaction that is rolled back, so each
-# repetition sees the same data.  No assertion: the bench prints, people judge.
+# Builds and installs seatmgr, starts a throwaway cluster (.cluster/bench),
+# and for each size generates a population (bench/generate.sql, SHAPE=one:
+# issue 8's single 1,000,000-user domain, 85% licensed through the teams of
+# one unlimited division carrying the policy; SHAPE=many: many domains of
+# power-law sizes, the policy on their limited divisions), copies seatmgr's
+# tables into schema "floor" (bench/floor_setup.sql: same columns, indexes
+# and foreign keys, no trigger) and prints, for the sweep of the largest
+# division with a policy:
+#   floor A    the deactivations and grants alone, plain SQL on the copies (bench/floor_a.sql)
+#   floor B    the same compute and the same output rows a run writes (runs,
+#              run_changes, licences, events, auto sources, seat counter), plain
+#              SQL on the copies (bench/floor_b.sql)
+#   peer       a set-based PL/pgSQL implementation of R7/R8 on the copies
+#              (bench/peer_plpgsql.sql), run and preview
+#   seatmgr    seatmgr_run(division) and seatmgr_run(division, preview => true)
+# checking that floor B, the peer and seatmgr make the same change set; then
+#   invites    one INSERT of INVITES_PER_1000 new team memberships per 1,000 users
+#              through seatmgr's triggers against the bare insert of the same
+#              output rows into the copies (bench/invite_bulk_bare.sql), and
+#              PGBENCH_TX single-invite transactions from pgbench -c 4 -j 2
+#              (bench/invite_one_seatmgr.sql against bench/invite_one_bare.sql)
+#   touch      seatmgr_touch of 100,000 ids against a bare UPDATE of the copy
+#   memory     peak backend RssAnon (sampled every 10 ms) of a run and a preview
+#   predictable  with autovacuum off, five real runs back to back, each after
+#              moving a slice of users' activity so it has work, then a bulk
+#              load of PRED_INVITES_PER_1000 invites per 1,000 users and a run:
+#              each run's time and its ratio to the first
+# and at the end one table with every figure and the ratios issue 8 names.
+#
+# Every measurement but the pgbench invites and the predictability runs runs
+# between BEGIN and ROLLBACK, after a VACUUM of the tables the measurements
+# write (so no measurement pays for the dead rows of another); the methods
+# take turns in each of RUNS rounds and the medians are printed.  pgbench
+# commits (both sides get the same pairs); the predictability runs commit,
+# which is their point (statistics the runs themselves made stale), so they
+# come last.  No assertion: the bench prints, people judge.
+#
+# Environment:
+#   SIZES="100000 1000000"  RUNS=3  SHAPE=one|many
+#   INVITES_PER_1000=85  PGBENCH_TX=10000  PRED_INVITES_PER_1000=300  PRED=1 (0: skip)
+#   PGPORT=5499  BENCH_CLUSTER=bench      the cluster's port and name (.cluster/NAME)
+#   BENCH_NO_BUILD=1      use the seatmgr that is installed; do not build or install
+#   BENCH_AUTO_EXPLAIN=MS log the plans of statements slower than MS ms, nested ones
+#                         included, with EXPLAIN ANALYZE, in .cluster/NAME/log
+#                         (timings then include the instrumentation)
+#   BENCH_KEEP=1          leave the cluster running at the end
 source "$(dirname "$0")/../scripts/common.sh"
 
 SIZES=${SIZES:-"100000 1000000"}
 RUNS=${RUNS:-3}
+SHAPE=${SHAPE:-one}
+INVITES_PER_1000=${INVITES_PER_1000:-85}
+PGBENCH_TX=${PGBENCH_TX:-10000}
+PRED_INVITES_PER_1000=${PRED_INVITES_PER_1000:-300}
+PRED=${PRED:-1}
+BENCH_CLUSTER=${BENCH_CLUSTER:-bench}
 DB=seatmgr_bench
+B=$TOP/bench
+T0=$(date +%s)
 
 install_packages
-build_install
-start_cluster bench
+[ "${BENCH_NO_BUILD:-0}" = 1 ] || build_install
+start_cluster "$BENCH_CLUSTER"
+[ "${BENCH_KEEP:-0}" = 1 ] && trap - EXIT
 cat >> "$CLUSTER/data/postgresql.conf" <<CONF
 shared_buffers = '1GB'
 work_mem = '64MB'
@@ -31,33 +76,61 @@ maintenance_work_mem = '512MB'
 max_wal_size = '8GB'
 checkpoint_timeout = '30min'
 CONF
+if [ -n "${BENCH_AUTO_EXPLAIN:-}" ]; then
+    cat >> "$CLUSTER/data/postgresql.conf" <<CONF
+session_preload_libraries = 'auto_explain'
+auto_explain.log_min_duration = ${BENCH_AUTO_EXPLAIN}
+auto_explain.log_nested_statements = on
+auto_explain.log_analyze = on
+auto_explain.log_buffers = on
+CONF
+fi
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER/data" -l "$CLUSTER/log" -w restart >/dev/null
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
 psql -X -q -d $DB -c 'CREATE EXTENSION seatmgr'
 
-q() { psql -X -q -At -d $DB -c "$1"; }
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $DB -c "$1"; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+elapsed() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ms() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.0f", v }'; }
 
-# time_ms SQL...: milliseconds of the last statement, run between BEGIN and ROLLBACK
-time_ms() {
+# The tables any measurement writes, in both schemas: vacuumed before each
+# measurement so that none pays for the rolled-back rows of another.
+WRITTEN="licenses license_sources license_events run_changes runs seat_counts team_members users divisions"
+vacuum_written() {
+    local t list=""
+    for t in $WRITTEN; do list="$list seatmgr.$t, floor.$t,"; done
+    q "VACUUM ${list%,}" >/dev/null
+}
+
+# measure CHECK PSQL_ARGS...: runs the statements of PSQL_ARGS (-c SQL, -f FILE)
+# between BEGIN and ROLLBACK with \timing on; sets MS to the sum of their times
+# and CHK to the output of CHECK, run untimed before the ROLLBACK.
+measure() {
+    local check=$1 out
+    shift
+    vacuum_written
+    out=$(psql -X -q -At -v ON_ERROR_STOP=1 -v div="$div" -d $DB -c 'BEGIN' -c '\timing on' "$@" \
+        -c '\timing off' -c '\echo @@' -c "$check" -c 'ROLLBACK' 2>&1) || die "failed: $* $out"
+    MS=$(printf '%s\n' "$out" | sed -n '1,/^@@$/ s/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{ s += $1 } END { printf "%.1f", s }')
+    CHK=$(printf '%s\n' "$out" | sed -n '/^@@$/,$ p' | sed '1d' | tr '\n' ' ' | sed 's/ *$//')
+}
+
+# committed SQL: its time in ms (MS) and output (OUT)
+timed_commit() {
     local out
-    out=$(psql -X -d $DB -c 'BEGIN' "${@:1:$#-1}" -c '\timing on' -c "${@: -1}" -c 'ROLLBACK' | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -2 | head -1)
-    echo "$out"
+    out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d $DB -c '\timing on' -c "$1" 2>&1) || die "failed: $1 $out"
+    MS=$(printf '%s\n' "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{ s += $1 } END { printf "%.1f", s }')
+    OUT=$(printf '%s\n' "$out" | grep -v '^Time: ' | tr '\n' ' ' | sed 's/ *$//')
 }
-
-# median of RUNS measurements of time_ms ARGS
-median_ms() {
-    local vals=() i
-    for ((i = 0; i < RUNS; i++)); do vals+=("$(time_ms "$@")"); done
-    printf '%s\n' "${vals[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-per_sec() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.0f", n * 1000 / ms }'; }
 
 # peak RssAnon (kB) of the backend running SQL inside BEGIN/ROLLBACK
 peak_kb() {
     local pidfile; pidfile=$(mktemp)
+    vacuum_written
     psql -X -q -d $DB -At -c 'BEGIN' -c "SELECT pg_backend_pid()" -c "SELECT pg_sleep(0.3)" \
         -c "$1" -c 'ROLLBACK' >"$pidfile" 2>&1 &
     local psql_pid=$! pid="" peak=0 v
@@ -72,79 +145,256 @@ peak_kb() {
     echo $peak
 }
 
-printf '\nseatmgr %s bench on %s (%s cores), PostgreSQL %s, %s runs each, medians\n' \
+# the change set a run wrote, by action and reason (schema, run id)
+changes_of() {
+    echo "SELECT string_agg(action || '/' || reason || '=' || n, ' ' ORDER BY action, reason)
+            FROM (SELECT action, reason, count(*) AS n FROM $1.run_changes
+                   WHERE run_id = (SELECT max(run_id) FROM $1.runs) GROUP BY 1, 2) c"
+}
+# "deactivated/added/skipped" of a change set written by changes_of
+summary() {
+    printf '%s\n' "$1" | tr ' ' '\n' | awk -F'[/=]' '{ n[$1] += $3 }
+        END { printf "%d/%d/%d", n["deactivated"], n["added"], n["skipped"] }'
+}
+# the rows a division's licences, sources and events hold (schema, division)
+rows_of() {
+    echo "SELECT 'licences=' || (SELECT count(*) FROM $1.licenses WHERE division_id = $2)
+              || ' active=' || (SELECT count(*) FROM $1.licenses WHERE division_id = $2 AND status = 'active')
+              || ' sources=' || (SELECT count(*) FROM $1.license_sources WHERE division_id = $2)
+              || ' memberships=' || (SELECT count(*) FROM $1.team_members)
+              || ' events=' || (SELECT coalesce(string_agg(event || ':' || n, ','), '') FROM
+                   (SELECT event, count(*) AS n FROM $1.license_events WHERE division_id = $2 GROUP BY 1 ORDER BY 1) e)"
+}
+
+declare -A R   # R[size,key]: every figure, for the table at the end
+
+printf '\nseatmgr %s bench on %s (%s cores, load average %s), PostgreSQL %s, shape %s, %s rounds, medians\n' \
     "$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$TOP/seatmgr.control")" \
-    "$(uname -m)" "$(nproc)" "$(q 'SHOW server_version')" "$RUNS"
+    "$(uname -m)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(q 'SHOW server_version')" "$SHAPE" "$RUNS"
+[ -n "${BENCH_AUTO_EXPLAIN:-}" ] && printf 'auto_explain on (statements over %s ms, in %s): timings include its instrumentation\n' \
+    "$BENCH_AUTO_EXPLAIN" "$CLUSTER/log"
 
 for n in $SIZES; do
     say "$n users"
     t0=$(date +%s%N)
-    psql -X -q -d $DB -v users=$n -f "$TOP/bench/generate.sql" >/dev/null 2>&1
-    printf 'generate: %.1f s\n' "$(awk -v a=$t0 -v b=$(date +%s%N) 'BEGIN{print (b-a)/1e9}')"
+    psql -X -q -v ON_ERROR_STOP=1 -d $DB -v users=$n -v shape=$SHAPE -f "$B/generate.sql" >/dev/null 2>&1 \
+        || die "generate.sql failed"
+    R[$n,generate]=$(elapsed $t0)
+    t0=$(date +%s%N)
+    psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$B/floor_setup.sql" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$B/peer_plpgsql.sql" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$B/invites_setup.sql" >/dev/null
+    R[$n,copy]=$(elapsed $t0)
     q 'CHECKPOINT' >/dev/null
+    printf 'generate %s s, plain copies %s s\n' "${R[$n,generate]}" "${R[$n,copy]}"
 
     div=$(q "SELECT p.division_id FROM seatmgr.policies p JOIN seatmgr.divisions d USING (division_id)
-             ORDER BY (SELECT count(*) FROM seatmgr.users u WHERE u.domain_id = d.domain_id) DESC LIMIT 1")
-    dom_users=$(q "SELECT count(*) FROM seatmgr.users u JOIN seatmgr.divisions d USING (domain_id) WHERE d.division_id = $div")
-    changes=$(q "SELECT count(*) FROM seatmgr_run($div, preview => true)")
-    printf 'largest division: %s (%s users in its domain, %s licences, %s changes per run)\n' \
-        "$div" "$dom_users" "$(q "SELECT count(*) FROM seatmgr.licenses WHERE division_id = $div")" "$changes"
+             ORDER BY (SELECT count(*) FROM seatmgr.users u WHERE u.domain_id = d.domain_id) DESC, p.division_id LIMIT 1")
+    dom=$(q "SELECT domain_id FROM seatmgr.divisions WHERE division_id = $div")
+    R[$n,users]=$(q "SELECT count(*) FROM seatmgr.users WHERE domain_id = $dom")
+    R[$n,licences]=$(q "SELECT count(*) FROM seatmgr.licenses WHERE division_id = $div")
+    printf 'largest division %s: %s users in its domain, %s licences, %s\n' "$div" "${R[$n,users]}" "${R[$n,licences]}" \
+        "$(q "SELECT CASE WHEN seat_limit IS NULL THEN 'unlimited' ELSE 'seat_limit ' || seat_limit END FROM seatmgr.divisions WHERE division_id = $div")"
 
-    # 1. the sweep
-    prev=$(median_ms "SELECT count(*) FROM seatmgr_run($div, preview => true)")
-    run=$(median_ms "SELECT count(*) FROM seatmgr_run($div)")
-    printf '1. sweep   preview %8.1f ms  (%.2f ms per 1,000 users)\n' "$prev" "$(awk -v t=$prev -v u=$dom_users 'BEGIN{print t*1000/u}')"
-    printf '           run     %8.1f ms  (%.2f ms per 1,000 users)\n' "$run" "$(awk -v t=$run -v u=$dom_users 'BEGIN{print t*1000/u}')"
+    # 1. the sweep: the methods take turns, RUNS rounds
+    declare -a A=() Bf=() C=() Cp=() D=() Dp=()
+    for ((r = 1; r <= RUNS; r++)); do
+        measure "SELECT 'deactivated=' || count(*) FILTER (WHERE status = 'deactivated' AND deactivated_at = now())
+                     || ' added=' || count(*) FILTER (WHERE status = 'active' AND granted_at = now())
+                   FROM floor.licenses WHERE division_id = $div" -f "$B/floor_a.sql"
+        A+=("$MS"); chk_a=$CHK
+        measure "$(changes_of floor)" -f "$B/floor_b.sql"
+        Bf+=("$MS"); chk_b=$CHK
+        measure "$(changes_of floor)" -c "SELECT count(*) FROM floor.peer_run($div)"
+        C+=("$MS"); chk_c=$CHK
+        measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
+        D+=("$MS"); chk_d=$CHK
+        measure "SELECT 1" -c "SELECT count(*) FROM floor.peer_run($div, preview => true)"
+        Cp+=("$MS")
+        measure "SELECT 1" -c "SELECT count(*) FROM seatmgr_run($div, preview => true)"
+        Dp+=("$MS")
+        printf 'round %d: floor A %s ms, floor B %s ms, peer %s ms (preview %s), seatmgr %s ms (preview %s)\n' \
+            $r "$(ms ${A[-1]})" "$(ms ${Bf[-1]})" "$(ms ${C[-1]})" "$(ms ${Cp[-1]})" "$(ms ${D[-1]})" "$(ms ${Dp[-1]})"
+    done
+    R[$n,floor_a]=$(median "${A[@]}"); R[$n,floor_b]=$(median "${Bf[@]}")
+    R[$n,peer]=$(median "${C[@]}"); R[$n,peer_preview]=$(median "${Cp[@]}")
+    R[$n,run]=$(median "${D[@]}"); R[$n,preview]=$(median "${Dp[@]}")
+    R[$n,changes]=$(summary "$chk_d")
+    if [ "$chk_b" = "$chk_d" ] && [ "$chk_c" = "$chk_d" ]; then
+        R[$n,same]="yes"
+    else
+        R[$n,same]="NO"
+        printf 'CHANGE SETS DIFFER:\n  floor B %s\n  peer    %s\n  seatmgr %s\n' "$chk_b" "$chk_c" "$chk_d"
+    fi
+    printf 'change sets (deactivated/added/skipped): floor A %s, floor B %s, peer %s, seatmgr %s: same: %s\n' \
+        "$(printf '%s' "$chk_a" | sed 's/deactivated=\([0-9]*\) added=\([0-9]*\)/\1\/\2/')" \
+        "$(summary "$chk_b")" "$(summary "$chk_c")" "$(summary "$chk_d")" "${R[$n,same]}"
 
-    # 2. the floor: the same deactivations and grants as two plain statements
-    # the change set is computed outside the timed statement: the floor is the apply only
-    floor_ms=$(median_ms -c "CREATE TEMP TABLE cs AS SELECT * FROM seatmgr_run($div, preview => true)" \
-        "WITH d AS (UPDATE seatmgr.licenses l SET status = 'deactivated', deactivated_at = now()
-                      FROM cs WHERE cs.action = 'deactivated' AND l.user_id = cs.user_id AND l.division_id = $div RETURNING 1),
-              w AS (UPDATE seatmgr.licenses l SET status = 'active', granted_at = now()
-                      FROM cs WHERE cs.reason = 'waitlist' AND cs.action = 'added' AND l.user_id = cs.user_id AND l.division_id = $div RETURNING 1),
-              g AS (INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)
-                    SELECT user_id, $div, 'active', now() FROM cs WHERE cs.reason = 'recently active' AND cs.action = 'added'
-                    ON CONFLICT (user_id, division_id) DO UPDATE SET status = 'active' RETURNING 1)
-         SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM w) + (SELECT count(*) FROM g)")
-    floor_total=$(awk -v a="$prev" -v b="$floor_ms" 'BEGIN{print a+b}')
-    printf '2. floor   compute + apply %8.1f ms (preview %.1f + plain apply %.1f); run / floor = %s\n' \
-        "$floor_total" "$prev" "$floor_ms" "$(ratio "$run" "$floor_total")"
+    # 2. invites into the teams of an unlimited paid division of the domain
+    inv_div=$(q "SELECT division_id FROM seatmgr.divisions WHERE domain_id = $dom AND paid AND seat_limit IS NULL
+                 ORDER BY division_id <> $div, division_id LIMIT 1")
+    ninv=$((n * INVITES_PER_1000 / 1000))
+    q "CREATE TABLE bench.invites AS SELECT * FROM bench.pick_invites($inv_div, $ninv)" >/dev/null
+    R[$n,invites]=$(q "SELECT count(*) FROM bench.invites")
+    R[$n,invites_new]=$(q "SELECT count(*) FROM bench.invites i WHERE NOT EXISTS
+                             (SELECT 1 FROM seatmgr.licenses l WHERE l.user_id = i.user_id AND l.division_id = $inv_div)")
+    q "ANALYZE bench.invites" >/dev/null
+    declare -a Is=() Ib=()
+    for ((r = 1; r <= RUNS; r++)); do
+        measure "$(rows_of seatmgr $inv_div)" -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT team_id, user_id FROM bench.invites"
+        Is+=("$MS"); chk_is=$CHK
+        measure "$(rows_of floor $inv_div)" -f "$B/invite_bulk_bare.sql"
+        Ib+=("$MS"); chk_ib=$CHK
+    done
+    R[$n,inv_seatmgr]=$(median "${Is[@]}"); R[$n,inv_bare]=$(median "${Ib[@]}")
+    [ "$chk_is" = "$chk_ib" ] && R[$n,inv_same]=yes || R[$n,inv_same]=NO
+    printf 'bulk invites: %s (%s new licences) into division %s: seatmgr %s ms, bare %s ms; same rows: %s\n' \
+        "${R[$n,invites]}" "${R[$n,invites_new]}" "$inv_div" "$(ms ${R[$n,inv_seatmgr]})" "$(ms ${R[$n,inv_bare]})" "${R[$n,inv_same]}"
+    [ "${R[$n,inv_same]}" = yes ] || printf '  seatmgr %s\n  bare    %s\n' "$chk_is" "$chk_ib"
 
-    # 3. invites and shares: 10,000 rows with and without seatmgr's triggers
-    team=$(q "SELECT t.team_id FROM seatmgr.teams t JOIN seatmgr.divisions d USING (division_id)
-              WHERE d.name = 'Software' AND t.domain_id = (SELECT domain_id FROM seatmgr.divisions WHERE division_id = $div)
-              ORDER BY t.team_id LIMIT 1")
-    invite_sql="INSERT INTO seatmgr.team_members (team_id, user_id)
-                SELECT $team, u.user_id FROM seatmgr.users u
-                 WHERE u.domain_id = (SELECT domain_id FROM seatmgr.teams WHERE team_id = $team)
-                   AND NOT EXISTS (SELECT 1 FROM seatmgr.team_members m WHERE m.team_id = $team AND m.user_id = u.user_id)
-                 ORDER BY u.user_id LIMIT 10000"
-    # shares need sender and recipient in one domain: the largest one
-    share_sql="INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id)
-               SELECT 'project', 'bench-' || r.user_id, s.user_id, r.user_id
-                 FROM (SELECT l.user_id FROM seatmgr.licenses l WHERE l.division_id = $div AND l.status = 'active' LIMIT 1) s,
-                      (SELECT u.user_id FROM seatmgr.users u JOIN seatmgr.divisions d USING (domain_id)
-                        WHERE d.division_id = $div ORDER BY u.user_id DESC LIMIT 10000) r
-                WHERE r.user_id <> s.user_id"
-    # DISABLE TRIGGER USER: seatmgr's triggers off, the foreign keys' checks on
-    off="ALTER TABLE seatmgr.team_members DISABLE TRIGGER USER; ALTER TABLE seatmgr.shares DISABLE TRIGGER USER"
-    inv_on=$(median_ms "$invite_sql"); inv_off=$(median_ms -c "$off" "$invite_sql")
-    sh_on=$(median_ms "$share_sql"); sh_off=$(median_ms -c "$off" "$share_sql")
-    printf '3. invites %8s/s with seatmgr, %8s/s bare; ratio %s\n' \
-        "$(per_sec 10000 "$inv_on")" "$(per_sec 10000 "$inv_off")" "$(ratio "$inv_on" "$inv_off")"
-    printf '   shares  %8s/s with seatmgr, %8s/s bare; ratio %s\n' \
-        "$(per_sec 10000 "$sh_on")" "$(per_sec 10000 "$sh_off")" "$(ratio "$sh_on" "$sh_off")"
-
-    # 4. activity
+    # 3. activity
     ids="ARRAY(SELECT user_id FROM seatmgr.users ORDER BY user_id LIMIT 100000)"
-    touch_ms=$(median_ms "SELECT seatmgr_touch($ids, now() + interval '1 hour')")
-    bare_ms=$(median_ms "UPDATE seatmgr.users SET last_active_at = now() + interval '1 hour' WHERE user_id = ANY ($ids)")
-    printf '4. touch   100,000 ids: seatmgr_touch %.1f ms, bare UPDATE %.1f ms; ratio %s\n' \
-        "$touch_ms" "$bare_ms" "$(ratio "$touch_ms" "$bare_ms")"
+    declare -a Ts=() Tb=()
+    for ((r = 1; r <= RUNS; r++)); do
+        measure "SELECT 1" -c "SELECT seatmgr_touch($ids, now())"
+        Ts+=("$MS")
+        measure "SELECT 1" -c "UPDATE floor.users SET last_active_at = now()
+                               WHERE user_id = ANY ($ids) AND (last_active_at IS NULL OR last_active_at < now())"
+        Tb+=("$MS")
+    done
+    R[$n,touch]=$(median "${Ts[@]}"); R[$n,touch_bare]=$(median "${Tb[@]}")
+    printf 'touch 100,000 ids: seatmgr_touch %s ms, bare UPDATE %s ms\n' "$(ms ${R[$n,touch]})" "$(ms ${R[$n,touch_bare]})"
 
-    # 5. memory
-    printf '5. memory  peak backend RssAnon during the run: %s kB (preview: %s kB)\n' \
-        "$(peak_kb "SELECT count(*) FROM seatmgr_run($div)")" \
-        "$(peak_kb "SELECT count(*) FROM seatmgr_run($div, preview => true)")"
+    # 4. memory
+    R[$n,mem_run]=$(peak_kb "SELECT count(*) FROM seatmgr_run($div)")
+    R[$n,mem_preview]=$(peak_kb "SELECT count(*) FROM seatmgr_run($div, preview => true)")
+    printf 'peak backend RssAnon: run %s kB, preview %s kB\n' "${R[$n,mem_run]}" "${R[$n,mem_preview]}"
+
+    # 5. single-row invites from pgbench (committed; both sides get the same pairs)
+    per_client=$((PGBENCH_TX / 4))
+    q "CREATE TABLE bench.q AS SELECT row_number() OVER () AS id, team_id, user_id
+         FROM bench.pick_invites($inv_div, $((per_client * 4 * RUNS)), 7);
+       CREATE UNIQUE INDEX ON bench.q (id); ANALYZE bench.q; CREATE SEQUENCE bench.q_seq" >/dev/null
+    declare -a Ps=() Pb=()
+    for ((r = 1; r <= RUNS; r++)); do
+        for side in seatmgr bare; do
+            q "ALTER SEQUENCE bench.q_seq INCREMENT BY $RUNS MINVALUE 1 RESTART WITH $r" >/dev/null
+            vacuum_written
+            tps=$(pgbench -n -c 4 -j 2 -t $per_client -f "$B/invite_one_$side.sql" $DB 2>&1 \
+                  | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+            [ -n "$tps" ] || die "pgbench $side failed"
+            [ $side = seatmgr ] && Ps+=("$tps") || Pb+=("$tps")
+        done
+    done
+    R[$n,tps]=$(median "${Ps[@]}"); R[$n,tps_bare]=$(median "${Pb[@]}")
+    [ "$(q "$(rows_of seatmgr $inv_div)")" = "$(q "$(rows_of floor $inv_div)")" ] && R[$n,tps_same]=yes || R[$n,tps_same]=NO
+    printf 'pgbench invites (%s transactions, -c 4): seatmgr %.0f tps, bare %.0f tps; same rows: %s\n' \
+        $((per_client * 4)) "${R[$n,tps]}" "${R[$n,tps_bare]}" "${R[$n,tps_same]}"
+
+    # 6. predictability: committed runs, autovacuum off, statistics left as the runs leave them
+    if [ "$PRED" = 1 ]; then
+        q "VACUUM ANALYZE" >/dev/null
+        q "ALTER SYSTEM SET autovacuum = off" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+        # slice k of the domain: its active users go idle (200 days), its idle ones come back
+        shift_activity() {
+            q "UPDATE seatmgr.users SET last_active_at = now() - interval '200 days'
+                WHERE domain_id = $dom AND user_id % 20 = $1 AND last_active_at >= now() - interval '30 days';
+               UPDATE seatmgr.users SET last_active_at = now() - interval '1 hour'
+                WHERE domain_id = $dom AND user_id % 20 = $1 + 10
+                  AND (last_active_at IS NULL OR last_active_at < now() - interval '90 days')" >/dev/null
+        }
+        run_sql="SELECT coalesce(string_agg(action || '=' || n, ' ' ORDER BY action), 'nothing')
+                   FROM (SELECT action, count(*) AS n FROM seatmgr_run($div) GROUP BY 1) c"
+        for ((k = 1; k <= 5; k++)); do
+            [ $k -gt 1 ] && shift_activity $k
+            timed_commit "$run_sql"
+            R[$n,pred$k]=$MS
+            printf 'predictability run %d: %s ms (%s), %s x the first\n' $k "$(ms $MS)" "$OUT" "$(ratio $MS ${R[$n,pred1]})"
+        done
+        shift_activity 6
+        npred=$((n * PRED_INVITES_PER_1000 / 1000))
+        timed_commit "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT * FROM bench.pick_invites($inv_div, $npred, 11)"
+        R[$n,pred_load]=$MS
+        R[$n,pred_load_n]=$(q "SELECT count(*) FROM seatmgr.team_members") # informative only
+        timed_commit "$run_sql"
+        R[$n,pred6]=$MS
+        printf 'bulk load of %s invites: %s ms; run after it: %s ms (%s), %s x the first\n' \
+            "$npred" "$(ms ${R[$n,pred_load]})" "$(ms $MS)" "$OUT" "$(ratio $MS ${R[$n,pred1]})"
+        R[$n,npred]=$npred
+        q "ALTER SYSTEM RESET autovacuum" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
+    fi
+    q "DROP SCHEMA floor CASCADE; DROP SCHEMA bench CASCADE" >/dev/null 2>&1 || true
 done
+
+# The table: every figure, the ratios issue 8 names, its targets
+sizes=($SIZES)
+row() {  # row LABEL TARGET VALUE-PER-SIZE...
+    local label=$1 target=$2 v
+    shift 2
+    printf '%-52s' "$label"
+    for v in "$@"; do printf ' %16s' "$v"; done
+    printf '   %s\n' "$target"
+}
+vals() {  # vals FORMAT-FUNCTION KEY: the figure of KEY for each size
+    local f=$1 k=$2 s
+    for s in "${sizes[@]}"; do $f "${R[$s,$k]:-}"; done
+}
+rat() {  # rat KEY-A KEY-B: A / B for each size
+    local s
+    for s in "${sizes[@]}"; do ratio "${R[$s,$1]:-}" "${R[$s,$2]:-}"; done
+}
+id() { printf '%s\n' "${1:--}"; }
+kb() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f MB", v / 1024 }'; }
+tps() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.0f", v }'; }
+mapfile_row() { local out=(); mapfile -t out < <("$@"); printf '%s\n' "${out[@]}"; }
+r() { local label=$1 target=$2; shift 2; local out=(); mapfile -t out < <("$@"); row "$label" "$target" "${out[@]}"; }
+
+printf '\n== seatmgr bench, shape %s, medians of %s rounds (ms unless said); %s cores, load average %s\n\n' \
+    "$SHAPE" "$RUNS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+row "users" "target (issue 8)" "${sizes[@]}"
+r "generate the population (s)" "" vals id generate
+r "plain copies for the floors (s)" "" vals id copy
+r "largest division: users in its domain" "" vals id users
+r "largest division: licences" "" vals id licences
+r "change set: deactivated/added/skipped" "" vals id changes
+r "floor B, peer and seatmgr make the same change set" "" vals id same
+r "floor A: deactivations and grants alone" "" vals ms floor_a
+r "floor B: same compute + same output rows" "" vals ms floor_b
+r "peer: set-based PL/pgSQL, run" "" vals ms peer
+r "peer: preview" "" vals ms peer_preview
+r "seatmgr: run" "" vals ms run
+r "seatmgr: preview" "" vals ms preview
+r "run / floor B" "<= 1.3" rat run floor_b
+r "run / floor A" "" rat run floor_a
+r "run / peer" "" rat run peer
+r "peer / floor B" "" rat peer floor_b
+r "preview / run" "<= 0.5" rat preview run
+r "bulk invites: new memberships" "" vals id invites
+r "bulk invites: of which new licences" "" vals id invites_new
+r "bulk invites: seatmgr" "" vals ms inv_seatmgr
+r "bulk invites: bare insert of the same rows" "" vals ms inv_bare
+r "bulk invites: same output rows" "" vals id inv_same
+r "bulk invites: seatmgr / bare" "<= 1.5" rat inv_seatmgr inv_bare
+r "pgbench single invites: seatmgr tps" "" vals tps tps
+r "pgbench single invites: bare tps" "" vals tps tps_bare
+r "pgbench single invites: same output rows" "" vals id tps_same
+r "pgbench: seatmgr tps / bare tps" ">= 0.5" rat tps tps_bare
+r "seatmgr_touch 100,000 ids" "" vals ms touch
+r "bare UPDATE of 100,000 users" "" vals ms touch_bare
+r "touch / bare UPDATE" "" rat touch touch_bare
+r "peak backend RssAnon: run" "" vals kb mem_run
+r "peak backend RssAnon: preview" "" vals kb mem_preview
+if [ "${#sizes[@]}" -gt 1 ]; then
+    row "peak RssAnon of a run, ${sizes[-1]} / ${sizes[0]} users" "<= 1.2" \
+        "$(ratio "${R[${sizes[-1]},mem_run]:-}" "${R[${sizes[0]},mem_run]:-}")"
+fi
+if [ "$PRED" = 1 ]; then
+    r "predictable: first run (autovacuum off)" "" vals ms pred1
+    for k in 2 3 4 5; do
+        r "predictable: run $k after new activity / first" "<= 1.5" rat pred$k pred1
+    done
+    r "predictable: bulk load of invites (count)" "" vals id npred
+    r "predictable: bulk load of invites (ms)" "" vals ms pred_load
+    r "predictable: run after the bulk load / first" "<= 1.5" rat pred6 pred1
+fi
+printf '\nbench took %d s\n' $(( $(date +%s) - T0 ))

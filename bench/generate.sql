@@ -1,14 +1,30 @@
 -- bench/generate.sql: a realistic population of :users users, set-based.
 --
---   psql -v users=1000000 -f bench/generate.sql
+--   psql -v users=1000000 -f bench/generate.sql               # shape 'one'
+--   psql -v users=1000000 -v shape=many -f bench/generate.sql
 --
--- Many domains of very different sizes (domain k gets a share that falls
--- off like a power law: the largest holds ~10-20% of everyone), each with a
--- paid, limited "Enterprise" division (product trello), a paid unlimited
--- "Software" division (product jira) and an unpaid one; paid and free teams;
--- team memberships, shares, groups with grants (some to both products),
--- exclusions, and activity spread like real usage: most users active this
--- week, a long tail inactive for months, some never.
+-- Two shapes (psql variable shape):
+--
+--   one  (default) the population of issue 8: ONE domain holding every user,
+--        85% of them in the teams of its unlimited "Software" division (one
+--        team per 100 users), which carries the policy (90 days / 30 days);
+--        5% in teams of a limited "Enterprise" division, 5% in free teams;
+--        activity 60% within a week, 20% within 7-60 days, 15% idle for
+--        90-390 days, 5% never.  At 1,000,000 users a run deactivates about
+--        160,000 seats and grants about 100,000.
+--   many the mixed population of issue 4: many domains of very different
+--        sizes (domain k gets a share that falls off like a power law: the
+--        largest holds ~10-20% of everyone), each with a paid, limited
+--        "Enterprise" division (product trello, carrying the policy), a paid
+--        unlimited "Software" division (product jira) and an unpaid one; one
+--        team per 40 users of each; 55% of users in Enterprise teams, 15% in
+--        Software teams, 10% in free ones; activity 60% within a week, 25%
+--        within 7-90 days, 10% idle for 90-390 days, 5% never.
+--
+-- Both have shares, groups with grants (one group to both products: the
+-- multi-product exception of R7), exclusions (service accounts, and the
+-- Contractors group of every tenth domain, domain 1 included), admins and
+-- service accounts.
 --
 -- It loads as a bulk import: with session_replication_role = replica the
 -- row triggers stay quiet and the licences they would have made are
@@ -23,7 +39,33 @@ SET session_replication_role = replica;
 TRUNCATE seatmgr.domains, seatmgr.licenses, seatmgr.license_sources, seatmgr.seat_counts,
          seatmgr.runs, seatmgr.run_changes, seatmgr.license_events RESTART IDENTITY CASCADE;
 
-SELECT greatest(:users / 1000, 10) AS ndomains \gset
+\if :{?shape}
+\else
+\set shape one
+\endif
+SELECT CASE WHEN :'shape' = 'one' THEN 1 ELSE greatest(:users / 1000, 10) END AS ndomains,
+       -- activity: 60% within a week, then p_mid within 7 days + mid_days, to 0.95 idle 90-390 days
+       CASE WHEN :'shape' = 'one' THEN 0.80 ELSE 0.85 END AS p_mid,
+       CASE WHEN :'shape' = 'one' THEN 53 ELSE 83 END AS mid_days,
+       -- memberships: cumulative shares of Enterprise, Software and free teams
+       CASE WHEN :'shape' = 'one' THEN 0.05 ELSE 0.55 END AS m_ent,
+       CASE WHEN :'shape' = 'one' THEN 0.90 ELSE 0.70 END AS m_soft,
+       CASE WHEN :'shape' = 'one' THEN 0.95 ELSE 0.80 END AS m_free,
+       CASE WHEN :'shape' = 'one' THEN 100 ELSE 40 END AS users_per_team,
+       CASE WHEN :'shape' = 'one' THEN 'Software' ELSE 'Enterprise' END AS policy_division
+\gset
+SELECT CASE WHEN :'shape' IN ('one', 'many') THEN true
+            ELSE 'shape must be one or many'::text::boolean END AS shape_ok \gset
+
+-- No activity or grant in the 12 hours after the bounds of the policy (30
+-- and 90 days ago): while the bench runs, its clock moves on, and nobody may
+-- cross a bound between two measurements, so that every implementation
+-- measured computes the same change set.
+CREATE FUNCTION pg_temp.gap(ts timestamptz) RETURNS timestamptz LANGUAGE sql AS $$
+    SELECT CASE WHEN ts > now() - interval '30 days' AND ts <= now() - interval '30 days' + interval '12 hours'
+                  OR ts > now() - interval '90 days' AND ts <= now() - interval '90 days' + interval '12 hours'
+                THEN ts + interval '12 hours' ELSE ts END
+$$;
 
 INSERT INTO seatmgr.domains (name)
 SELECT 'd' || k || '.example.com' FROM generate_series(1, :ndomains) k;
@@ -32,10 +74,10 @@ SELECT 'd' || k || '.example.com' FROM generate_series(1, :ndomains) k;
 INSERT INTO seatmgr.users (domain_id, email, is_admin, is_service_account, last_active_at, external_id)
 SELECT dom, 'u' || i || '@d' || dom || '.example.com',
        r2 < 0.005, r2 BETWEEN 0.005 AND 0.01,
-       CASE WHEN r3 < 0.60 THEN now() - r4 * interval '7 days'
-            WHEN r3 < 0.85 THEN now() - interval '7 days' - r4 * interval '83 days'
-            WHEN r3 < 0.95 THEN now() - interval '90 days' - r4 * interval '300 days'
-       END,
+       pg_temp.gap(CASE WHEN r3 < 0.60 THEN now() - r4 * interval '7 days'
+                        WHEN r3 < :p_mid THEN now() - interval '7 days' - r4 * :mid_days * interval '1 day'
+                        WHEN r3 < 0.95 THEN now() - interval '90 days' - r4 * interval '300 days'
+                   END),
        'ext-' || i
   FROM (SELECT i, 1 + floor(:ndomains * random() ^ 3)::int AS dom,
                random() AS r2, random() AS r3, random() AS r4
@@ -53,16 +95,16 @@ SELECT d.domain_id, v.name, v.product, v.paid,
  ORDER BY d.domain_id, v.name;
 INSERT INTO seatmgr.seat_counts (division_id, active) SELECT division_id, 0 FROM seatmgr.divisions;
 
--- teams: one per 40 users of each division, plus free teams without a division
+-- teams: one per users_per_team users of each division, plus free teams without a division
 INSERT INTO seatmgr.teams (domain_id, division_id, name)
 SELECT dv.domain_id, dv.division_id, dv.name || ' team ' || t
   FROM seatmgr.divisions dv
   JOIN (SELECT domain_id, count(*) AS n FROM seatmgr.users GROUP BY domain_id) c USING (domain_id)
- CROSS JOIN LATERAL generate_series(1, greatest(c.n / 40, 1)) t;
+ CROSS JOIN LATERAL generate_series(1, greatest(c.n / :users_per_team, 1)) t;
 INSERT INTO seatmgr.teams (domain_id, name)
 SELECT domain_id, 'free team' FROM seatmgr.domains;
 
--- memberships: 55% of users in an Enterprise team, 15% in a Software team, 10% in free ones
+-- memberships: m_ent of users in an Enterprise team, then Software, then free ones
 CREATE TEMP TABLE team_pick AS
 SELECT t.team_id, t.domain_id, coalesce(dv.name, 'none') AS division,
        row_number() OVER (PARTITION BY t.domain_id, dv.name ORDER BY t.team_id) AS k,
@@ -70,15 +112,19 @@ SELECT t.team_id, t.domain_id, coalesce(dv.name, 'none') AS division,
   FROM seatmgr.teams t LEFT JOIN seatmgr.divisions dv USING (division_id);
 CREATE INDEX ON team_pick (domain_id, division, k);
 
+-- (the number of teams is looked up first, so that the team is found by an
+-- equality join, not by comparing every user with every team of the domain)
 INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
-SELECT tp.team_id, u.user_id, now() - random() * interval '700 days'
-  FROM (SELECT user_id, domain_id, random() AS r, random() AS r2 FROM seatmgr.users) u
-  JOIN team_pick tp ON tp.domain_id = u.domain_id
-   AND tp.division = (CASE WHEN u.r < 0.55 THEN 'Enterprise'
-                           WHEN u.r < 0.70 THEN 'Software'
-                           WHEN u.r < 0.80 THEN 'Free' END)
-   AND tp.k = 1 + floor(u.r2 * tp.n)::int
- WHERE u.r < 0.80;
+SELECT tp.team_id, u.user_id, pg_temp.gap(now() - random() * interval '700 days')
+  FROM (SELECT user_id, domain_id, r2,
+               CASE WHEN r < :m_ent THEN 'Enterprise'
+                    WHEN r < :m_soft THEN 'Software'
+                    WHEN r < :m_free THEN 'Free' END AS division
+          FROM (SELECT user_id, domain_id, random() AS r, random() AS r2 FROM seatmgr.users) r) u
+  JOIN (SELECT DISTINCT domain_id, division, n FROM team_pick) tn
+    ON tn.domain_id = u.domain_id AND tn.division = u.division
+  JOIN team_pick tp ON tp.domain_id = u.domain_id AND tp.division = u.division
+   AND tp.k = 1 + floor(u.r2 * tn.n)::int;
 
 -- groups: two per domain; "All staff" grants Enterprise and Software (two products)
 INSERT INTO seatmgr.groups (domain_id, name)
@@ -154,10 +200,11 @@ UPDATE seatmgr.seat_counts c SET active = n
   FROM (SELECT division_id, count(*) AS n FROM seatmgr.licenses WHERE status = 'active' GROUP BY division_id) a
  WHERE a.division_id = c.division_id;
 
--- policies: the Trello defaults on every Enterprise division
+-- policies: the Trello defaults on every Enterprise division (shape many) or
+-- on the one Software division (shape one)
 INSERT INTO seatmgr.policies (division_id, enabled, run_every, grant_active_within, revoke_inactive_after, next_run_at)
 SELECT division_id, true, '1 day', '30 days', '90 days', now() + interval '1 day'
-  FROM seatmgr.divisions WHERE name = 'Enterprise';
+  FROM seatmgr.divisions WHERE name = :'policy_division';
 
 RESET session_replication_role;
 ANALYZE;
