@@ -315,7 +315,6 @@ for n in $SIZES; do
         npred=$((n * PRED_INVITES_PER_1000 / 1000))
         timed_commit "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT * FROM bench.pick_invites($inv_div, $npred, 11)"
         R[$n,pred_load]=$MS
-        R[$n,pred_load_n]=$(q "SELECT count(*) FROM seatmgr.team_members") # informative only
         timed_commit "$run_sql"
         R[$n,pred6]=$MS
         printf 'bulk load of %s invites: %s ms; run after it: %s ms (%s), %s x the first\n' \
@@ -343,58 +342,57 @@ rat() {  # rat KEY-A KEY-B: A / B for each size
     local s
     for s in "${sizes[@]}"; do ratio "${R[$s,$1]:-}" "${R[$s,$2]:-}"; done
 }
-id() { printf '%s\n' "${1:--}"; }
+asis() { printf '%s\n' "${1:--}"; }
 kb() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f MB", v / 1024 }'; }
 tps() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.0f", v }'; }
-mapfile_row() { local out=(); mapfile -t out < <("$@"); printf '%s\n' "${out[@]}"; }
-r() { local label=$1 target=$2; shift 2; local out=(); mapfile -t out < <("$@"); row "$label" "$target" "${out[@]}"; }
+line() { local label=$1 target=$2; shift 2; local out=(); mapfile -t out < <("$@"); row "$label" "$target" "${out[@]}"; }
 
 printf '\n== seatmgr bench, shape %s, medians of %s rounds (ms unless said); %s cores, load average %s\n\n' \
     "$SHAPE" "$RUNS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 row "users" "target (issue 8)" "${sizes[@]}"
-r "generate the population (s)" "" vals id generate
-r "plain copies for the floors (s)" "" vals id copy
-r "largest division: users in its domain" "" vals id users
-r "largest division: licences" "" vals id licences
-r "change set: deactivated/added/skipped" "" vals id changes
-r "floor B, peer and seatmgr make the same change set" "" vals id same
-r "floor A: deactivations and grants alone" "" vals ms floor_a
-r "floor B: same compute + same output rows" "" vals ms floor_b
-r "peer: set-based PL/pgSQL, run" "" vals ms peer
-r "peer: preview" "" vals ms peer_preview
-r "seatmgr: run" "" vals ms run
-r "seatmgr: preview" "" vals ms preview
-r "run / floor B" "<= 1.3" rat run floor_b
-r "run / floor A" "" rat run floor_a
-r "run / peer" "" rat run peer
-r "peer / floor B" "" rat peer floor_b
-r "preview / run" "<= 0.5" rat preview run
-r "bulk invites: new memberships" "" vals id invites
-r "bulk invites: of which new licences" "" vals id invites_new
-r "bulk invites: seatmgr" "" vals ms inv_seatmgr
-r "bulk invites: bare insert of the same rows" "" vals ms inv_bare
-r "bulk invites: same output rows" "" vals id inv_same
-r "bulk invites: seatmgr / bare" "<= 1.5" rat inv_seatmgr inv_bare
-r "pgbench single invites: seatmgr tps" "" vals tps tps
-r "pgbench single invites: bare tps" "" vals tps tps_bare
-r "pgbench single invites: same output rows" "" vals id tps_same
-r "pgbench: seatmgr tps / bare tps" ">= 0.5" rat tps tps_bare
-r "seatmgr_touch 100,000 ids" "" vals ms touch
-r "bare UPDATE of 100,000 users" "" vals ms touch_bare
-r "touch / bare UPDATE" "" rat touch touch_bare
-r "peak backend RssAnon: run" "" vals kb mem_run
-r "peak backend RssAnon: preview" "" vals kb mem_preview
+line "generate the population (s)" "" vals asis generate
+line "plain copies for the floors (s)" "" vals asis copy
+line "largest division: users in its domain" "" vals asis users
+line "largest division: licences" "" vals asis licences
+line "change set: deactivated/added/skipped" "" vals asis changes
+line "floor B, peer and seatmgr make the same change set" "" vals asis same
+line "floor A: deactivations and grants alone" "" vals ms floor_a
+line "floor B: same compute + same output rows" "" vals ms floor_b
+line "peer: set-based PL/pgSQL, run" "" vals ms peer
+line "peer: preview" "" vals ms peer_preview
+line "seatmgr: run" "" vals ms run
+line "seatmgr: preview" "" vals ms preview
+line "run / floor B" "<= 1.3" rat run floor_b
+line "run / floor A" "" rat run floor_a
+line "run / peer" "" rat run peer
+line "peer / floor B" "" rat peer floor_b
+line "preview / run" "<= 0.5" rat preview run
+line "bulk invites: new memberships" "" vals asis invites
+line "bulk invites: of which new licences" "" vals asis invites_new
+line "bulk invites: seatmgr" "" vals ms inv_seatmgr
+line "bulk invites: bare insert of the same rows" "" vals ms inv_bare
+line "bulk invites: same output rows" "" vals asis inv_same
+line "bulk invites: seatmgr / bare" "<= 1.5" rat inv_seatmgr inv_bare
+line "pgbench single invites: seatmgr tps" "" vals tps tps
+line "pgbench single invites: bare tps" "" vals tps tps_bare
+line "pgbench single invites: same output rows" "" vals asis tps_same
+line "pgbench: seatmgr tps / bare tps" ">= 0.5" rat tps tps_bare
+line "seatmgr_touch 100,000 ids" "" vals ms touch
+line "bare UPDATE of 100,000 users" "" vals ms touch_bare
+line "touch / bare UPDATE" "" rat touch touch_bare
+line "peak backend RssAnon: run" "" vals kb mem_run
+line "peak backend RssAnon: preview" "" vals kb mem_preview
 if [ "${#sizes[@]}" -gt 1 ]; then
     row "peak RssAnon of a run, ${sizes[-1]} / ${sizes[0]} users" "<= 1.2" \
         "$(ratio "${R[${sizes[-1]},mem_run]:-}" "${R[${sizes[0]},mem_run]:-}")"
 fi
 if [ "$PRED" = 1 ]; then
-    r "predictable: first run (autovacuum off)" "" vals ms pred1
+    line "predictable: first run (autovacuum off)" "" vals ms pred1
     for k in 2 3 4 5; do
-        r "predictable: run $k after new activity / first" "<= 1.5" rat pred$k pred1
+        line "predictable: run $k after new activity / first" "<= 1.5" rat pred$k pred1
     done
-    r "predictable: bulk load of invites (count)" "" vals id npred
-    r "predictable: bulk load of invites (ms)" "" vals ms pred_load
-    r "predictable: run after the bulk load / first" "<= 1.5" rat pred6 pred1
+    line "predictable: bulk load of invites (count)" "" vals asis npred
+    line "predictable: bulk load of invites (ms)" "" vals ms pred_load
+    line "predictable: run after the bulk load / first" "<= 1.5" rat pred6 pred1
 fi
 printf '\nbench took %d s\n' $(( $(date +%s) - T0 ))
