@@ -175,107 +175,69 @@ sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason
 }
 
 /* Records the change set; returns the planned deactivations and additions. */
-static SeatQuery q_record_changes = {
-	"WITH ins AS ("
-	"  INSERT INTO seatmgr.run_changes (run_id, user_id, action, reason, last_active_at)"
-	"  SELECT $3, user_id, action, reason, last_active_at FROM (" CHANGES_SQL ") c"
-	"  RETURNING action)"
-	"SELECT count(*) FILTER (WHERE action = 'deactivated'), count(*) FILTER (WHERE action = 'added') FROM ins",
-	3, {INT8OID, TIMESTAMPTZOID, INT8OID}
-};
-
 /*
- * A change that did not apply (an invite gave the candidate a licence, or a
- * licence changed, after the change set was computed) is not the run's:
- * its run_changes row goes, so history says what the run did (R12).
+ * A real run, in one statement: the change set computed once (the same
+ * CHANGES_SQL a preview returns, R10), applied by data-modifying CTEs, and
+ * recorded.  Nothing joins rows the run itself has just written, so no plan
+ * rests on statistics the run made stale, and only the changes that applied
+ * become run_changes (an invite that created a candidate's licence first is
+ * not the run's, R12).  $1 division, $2 the run's start, $3 run, $4 actor,
+ * $5 whether the division keeps a seat counter.  Returns the deactivations
+ * and the seats given.
  */
-static SeatQuery q_forget_unapplied = {
-	"DELETE FROM seatmgr.run_changes c"
-	" WHERE c.run_id = $1 AND c.action IN ('added', 'deactivated')"
-	"   AND NOT EXISTS (SELECT 1 FROM seatmgr.license_events e"
-	"                    WHERE e.run_id = $1 AND e.user_id = c.user_id AND e.division_id = $2)",
-	2, {INT8OID, INT8OID}
-};
-
-/* R7: deactivation keeps the sources and frees the seat. */
-static SeatQuery q_apply_deactivate = {
-	"WITH old AS ("
-	"  SELECT l.user_id, l.status FROM seatmgr.licenses l"
-	"    JOIN seatmgr.run_changes c ON c.user_id = l.user_id"
-	"   WHERE c.run_id = $1 AND c.action = 'deactivated' AND l.division_id = $2"
-	"     AND l.status IN ('active', 'waitlisted')"
-	"   FOR UPDATE OF l),"
-	" upd AS ("
-	"  UPDATE seatmgr.licenses l SET status = 'deactivated', deactivated_at = $3,"
-	"         deactivated_by_run = $1"
-	"    FROM old WHERE l.user_id = old.user_id AND l.division_id = $2 RETURNING l.user_id),"
-	" ev AS ("
-	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, run_id, actor)"
-	"  SELECT $3, user_id, $2, 'deactivated', $1, $4 FROM upd)"
-	"SELECT count(*) FILTER (WHERE status = 'active'), count(*) FROM old",
-	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
-};
-
-/* R6/R8: the waitlist's turn; the clock restarts. */
-static SeatQuery q_apply_waitlist = {
-	"WITH upd AS ("
-	"  UPDATE seatmgr.licenses l SET status = 'active', granted_at = $3"
-	"    FROM seatmgr.run_changes c"
-	"   WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'waitlist'"
-	"     AND l.user_id = c.user_id AND l.division_id = $2 AND l.status = 'waitlisted'"
+static SeatQuery q_apply = {
+	"WITH c AS MATERIALIZED (SELECT user_id, action, reason, last_active_at, step FROM (" CHANGES_SQL ") x),"
+	/* R7 (and idle waiters, R8): deactivation keeps the sources and frees the seat */
+	" old AS ("
+	"  SELECT l.user_id, l.status FROM seatmgr.licenses l JOIN c ON c.user_id = l.user_id"
+	"   WHERE c.step = 1 AND l.division_id = $1 AND l.status IN ('active', 'waitlisted')"
+	"   ORDER BY l.user_id FOR UPDATE OF l),"
+	" deact AS ("
+	"  UPDATE seatmgr.licenses l SET status = 'deactivated', deactivated_at = $2, deactivated_by_run = $3"
+	"    FROM old WHERE l.user_id = old.user_id AND l.division_id = $1"
+	"  RETURNING l.user_id, old.status AS was),"
+	/* R6/R8: the waitlist's turn; the clock restarts */
+	" promo AS ("
+	"  UPDATE seatmgr.licenses l SET status = 'active', granted_at = $2"
+	"    FROM c WHERE c.step = 2 AND l.user_id = c.user_id AND l.division_id = $1 AND l.status = 'waitlisted'"
 	"  RETURNING l.user_id),"
-	" ev AS ("
-	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, run_id, actor)"
-	"  SELECT $3, user_id, $2, 'granted', $1, $4 FROM upd)"
-	"SELECT count(*) FROM upd",
-	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
-};
-
-/* R8: reactivate deactivated licences of the candidates ... */
-static SeatQuery q_apply_reactivate = {
-	"WITH upd AS ("
-	"  UPDATE seatmgr.licenses l SET status = 'active', granted_at = $3,"
+	/* R8: deactivated licences of the candidates come back, the others are new */
+	" react AS ("
+	"  UPDATE seatmgr.licenses l SET status = 'active', granted_at = $2,"
 	"         deactivated_at = NULL, deactivated_by_run = NULL"
-	"    FROM seatmgr.run_changes c"
-	"   WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'recently active'"
-	"     AND l.user_id = c.user_id AND l.division_id = $2 AND l.status = 'deactivated'"
+	"    FROM c WHERE c.step = 3 AND l.user_id = c.user_id AND l.division_id = $1 AND l.status = 'deactivated'"
 	"  RETURNING l.user_id),"
-	" ev AS ("
-	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, source_kind, source_ref, run_id, actor)"
-	"  SELECT $3, user_id, $2, 'reactivated', 'auto', $1, $1, $4 FROM upd)"
-	"SELECT count(*) FROM upd",
-	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
-};
-
-/* ... and give the others a new licence */
-static SeatQuery q_apply_grant = {
-	"WITH ins AS ("
+	" ins AS ("
 	"  INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)"
-	"  SELECT c.user_id, $2, 'active', $3 FROM seatmgr.run_changes c"
-	"   WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'recently active'"
+	"  SELECT c.user_id, $1, 'active', $2 FROM c WHERE c.step = 3"
 	"  ON CONFLICT DO NOTHING RETURNING user_id),"
+	" granted AS (SELECT user_id, 'reactivated' AS event FROM react UNION ALL SELECT user_id, 'granted' FROM ins),"
+	/* a licence holds at most one auto source: the latest run that granted it */
+	" gone AS ("
+	"  DELETE FROM seatmgr.license_sources s USING react r"
+	"   WHERE s.user_id = r.user_id AND s.division_id = $1 AND s.kind = 'auto'),"
+	" src AS ("
+	"  INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
+	"  SELECT user_id, $1, 'auto', $3, $2 FROM granted),"
 	" ev AS ("
 	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, source_kind, source_ref, run_id, actor)"
-	"  SELECT $3, user_id, $2, 'granted', 'auto', $1, $1, $4 FROM ins)"
-	"SELECT count(*) FROM ins",
-	4, {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID}
-};
-
-/* A licence holds at most one auto source: the latest run that granted it. */
-static SeatQuery q_apply_auto_source = {
-	"WITH gone AS ("
-	"  DELETE FROM seatmgr.license_sources s USING seatmgr.run_changes c"
-	"   WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'recently active'"
-	"     AND s.user_id = c.user_id AND s.division_id = $2 AND s.kind = 'auto')"
-	"INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
-	"SELECT c.user_id, $2, 'auto', $1, $3 FROM seatmgr.run_changes c"
-	" WHERE c.run_id = $1 AND c.action = 'added' AND c.reason = 'recently active'",
-	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
-};
-
-static SeatQuery q_adjust_seats = {
-	"UPDATE seatmgr.seat_counts SET active = active + $2 WHERE division_id = $1",
-	2, {INT8OID, INT8OID}
+	"  SELECT $2, user_id, $1, 'deactivated', NULL::text, NULL::bigint, $3, $4 FROM deact"
+	"  UNION ALL SELECT $2, user_id, $1, 'granted', NULL, NULL, $3, $4 FROM promo"
+	"  UNION ALL SELECT $2, user_id, $1, event, 'auto', $3, $3, $4 FROM granted),"
+	" applied AS (SELECT user_id FROM deact UNION ALL SELECT user_id FROM promo UNION ALL SELECT user_id FROM granted),"
+	" rc AS ("
+	"  INSERT INTO seatmgr.run_changes (run_id, user_id, action, reason, last_active_at)"
+	"  SELECT $3, c.user_id, c.action, c.reason, c.last_active_at"
+	"    FROM c LEFT JOIN applied a ON a.user_id = c.user_id"
+	"   WHERE c.step = 4 OR a.user_id IS NOT NULL),"
+	/* R6: the seat counter moves by what the run gave minus what it freed */
+	" seats AS ("
+	"  UPDATE seatmgr.seat_counts SET active = active"
+	"         + (SELECT count(*) FROM promo) + (SELECT count(*) FROM granted)"
+	"         - (SELECT count(*) FROM deact WHERE was = 'active')"
+	"   WHERE division_id = $1 AND $5)"
+	"SELECT (SELECT count(*) FROM deact), (SELECT count(*) FROM promo) + (SELECT count(*) FROM granted)",
+	5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID}
 };
 
 static SeatQuery q_lock_seats = {
@@ -316,12 +278,6 @@ static SeatQuery q_finish_run = {
 	3, {INT8OID, INT4OID, INT4OID}
 };
 
-static int64
-count_result(void)
-{
-	return SPI_processed > 0 ? sm_get_int64(0, 1, NULL) : 0;
-}
-
 /*
  * Applies the change set of run_id to its division: the work of a real run,
  * inside the caller's transaction.
@@ -329,14 +285,11 @@ count_result(void)
 static void
 apply_run(int64 run_id, int64 division_id, TimestampTz now)
 {
-	Datum		v[4];
+	Datum		v[3];
 	bool		grants,
 				limited;
-	int64		freed,
-				added,
-				deactivated,
-				planned_deactivated,
-				planned_added;
+	int64		added,
+				deactivated;
 	char	   *actor = sm_actor();
 
 	v[0] = Int64GetDatum(division_id);
@@ -357,41 +310,18 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 	if (limited)
 		sm_exec(&q_lock_seats, v, NULL, false, 0);
 
-	sm_progress_update("computing changes", -1, -1, -1);
-	v[0] = Int64GetDatum(division_id);
-	v[1] = TimestampTzGetDatum(now);
-	v[2] = Int64GetDatum(run_id);
-	sm_exec(&q_record_changes, v, NULL, false, 0);
-	planned_deactivated = sm_get_int64(0, 1, NULL);
-	planned_added = sm_get_int64(0, 2, NULL);
-	sm_progress_update("deactivating", planned_deactivated + planned_added, -1, -1);
-
-	v[0] = Int64GetDatum(run_id);
-	v[1] = Int64GetDatum(division_id);
-	v[2] = TimestampTzGetDatum(now);
-	v[3] = CStringGetTextDatum(actor);
-	sm_exec(&q_apply_deactivate, v, NULL, false, 0);
-	freed = sm_get_int64(0, 1, NULL);
-	deactivated = sm_get_int64(0, 2, NULL);
-	sm_progress_update("granting", -1, deactivated, -1);
-	sm_exec(&q_apply_waitlist, v, NULL, false, 0);
-	added = count_result();
-	sm_exec(&q_apply_reactivate, v, NULL, false, 0);
-	added += count_result();
-	sm_exec(&q_apply_grant, v, NULL, false, 0);
-	added += count_result();
-	if (added != planned_added || deactivated != planned_deactivated)
-		sm_exec(&q_forget_unapplied, v, NULL, false, 0);
-	sm_exec(&q_apply_auto_source, v, NULL, false, 0);
-
-	if (limited && added != freed)
+	sm_progress_update("computing and applying changes", -1, -1, -1);
 	{
-		Datum		a[2] = {Int64GetDatum(division_id), Int64GetDatum(added - freed)};
+		Datum		a[5] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
+		CStringGetTextDatum(actor), BoolGetDatum(limited)};
 
-		sm_exec(&q_adjust_seats, a, NULL, false, 0);
+		sm_exec(&q_apply, a, NULL, false, 0);
+		deactivated = sm_get_int64(0, 1, NULL);
+		added = sm_get_int64(0, 2, NULL);
 	}
 
-	sm_progress_update("recording", -1, -1, added);
+	sm_progress_update("recording", deactivated + added, deactivated, added);
+	v[0] = Int64GetDatum(run_id);
 	v[1] = Int32GetDatum((int32) added);
 	v[2] = Int32GetDatum((int32) deactivated);
 	sm_exec(&q_finish_run, v, NULL, false, 0);

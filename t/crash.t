@@ -25,7 +25,7 @@ psql -X -q -d $db -c "CALL seatmgr_sweep()" >/dev/null 2>&1 &
 ok 'wait_for 30 "[ \"\$(q -d $db -c \"SELECT status FROM seatmgr.runs\")\" = in_progress ]"' \
    "the scheduled run shows in_progress to other sessions while it runs"
 pid=$(q -d $db -c "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CALL seatmgr_sweep()%' AND pid <> pg_backend_pid()")
-ok '[ "$(q -d $db -c "SELECT phase FROM seatmgr.progress")" = deactivating ]' "seatmgr.progress shows its phase ($pid)"
+ok '[ "$(q -d $db -c "SELECT phase FROM seatmgr.progress")" = "computing and applying changes" ]' "seatmgr.progress shows its phase ($pid)"
 kill -9 "$pid"
 wait 2>/dev/null
 # the postmaster restarts every backend; wait for it to accept connections again
