@@ -124,7 +124,7 @@ timed_commit() {
     local out
     out=$(psql -X -q -At -v ON_ERROR_STOP=1 -d $DB -c '\timing on' -c "$1" 2>&1) || die "failed: $1 $out"
     MS=$(printf '%s\n' "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{ s += $1 } END { printf "%.1f", s }')
-    OUT=$(printf '%s\n' "$out" | grep -v '^Time: ' | tr '\n' ' ' | sed 's/ *$//')
+    OUT=$(printf '%s\n' "$out" | sed '/^Time: /d' | tr '\n' ' ' | sed 's/ *$//')
 }
 
 # peak RssAnon (kB) of the backend running SQL inside BEGIN/ROLLBACK
@@ -147,13 +147,13 @@ peak_kb() {
 
 # the change set a run wrote, by action and reason (schema, run id)
 changes_of() {
-    echo "SELECT string_agg(action || '/' || reason || '=' || n, ' ' ORDER BY action, reason)
+    echo "SELECT string_agg(action || '/' || reason || '=' || n, '; ' ORDER BY action, reason)
             FROM (SELECT action, reason, count(*) AS n FROM $1.run_changes
                    WHERE run_id = (SELECT max(run_id) FROM $1.runs) GROUP BY 1, 2) c"
 }
 # "deactivated/added/skipped" of a change set written by changes_of
 summary() {
-    printf '%s\n' "$1" | tr ' ' '\n' | awk -F'[/=]' '{ n[$1] += $3 }
+    printf '%s\n' "$1" | sed 's/; /\n/g' | awk -F'[/=]' '{ n[$1] += $3 }
         END { printf "%d/%d/%d", n["deactivated"], n["added"], n["skipped"] }'
 }
 # the rows a division's licences, sources and events hold (schema, division)

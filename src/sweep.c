@@ -1,19 +1,21 @@
 /*
  * sweep.c: automatic seat management (R7, R8, R10-R13).
  *
- * One SQL statement computes a division's change set (q_changes): the
+ * One SQL query computes a division's change set (CHANGES_SQL): the
  * licences R7 deactivates or skips, the waiters and R8 candidates that get
  * the free seats, and those left without one.  A preview returns its rows;
- * a real run inserts them into seatmgr.run_changes and applies them with a
- * few set-based statements joined to that table, so preview and run cannot
- * disagree (R10) and no user list is ever held in backend memory.
+ * a real run is one statement (q_apply) that computes the same change set
+ * once, applies it with data-modifying CTEs and records what applied in
+ * seatmgr.run_changes, so preview and run cannot disagree (R10), no plan
+ * rests on rows the run just wrote, and no user list is ever held in
+ * backend memory.
  *
- * Locks: a division's runs exclude each other through an advisory lock
- * (R13): transaction-level for manual runs, session-level across the
- * transactions of a scheduled run.  Runs that grant take a second,
- * domain-level lock so that two divisions of one domain never give one free
- * user two seats; the seat counter row of a limited division is locked
- * before the change set is computed, so concurrent invites wait (R6).
+ * Locks (docs/locking.md): a division's runs exclude each other through an
+ * advisory lock (R13): transaction-level for manual runs, session-level
+ * across the transactions of a scheduled run.  Runs that grant take a
+ * second, domain-level lock so that two divisions of one domain never give
+ * one free user two seats; then the division row FOR NO KEY UPDATE and the
+ * seat counter, so licence changes and seat_limit changes wait (R6).
  */
 #include "seatmgr.h"
 
