@@ -219,6 +219,8 @@ SELECT results_eq($$SELECT user_id::int, status FROM seatmgr.licenses WHERE divi
 SELECT results_eq($$SELECT event FROM seatmgr.license_events WHERE division_id = 5 ORDER BY event_id$$,
                   $$VALUES ('granted'::text), ('granted'), ('waitlisted'), ('waitlisted')$$,
                   'R6: waitlisting leaves event waitlisted');
+SELECT is((SELECT active FROM seatmgr.seat_counts WHERE division_id = 5), 2::bigint,
+          'R6: a bulk invite takes its seats in one counter update');
 DELETE FROM seatmgr.team_members WHERE team_id = 6 AND user_id = 1;
 SELECT results_eq($$SELECT user_id::int, status FROM seatmgr.licenses WHERE division_id = 5 ORDER BY user_id$$,
                   $$VALUES (2, 'active'::text), (3, 'active'), (4, 'waitlisted')$$,
@@ -249,6 +251,28 @@ SELECT is((SELECT count(*)::int FROM seatmgr.licenses WHERE user_id = 6 AND divi
 SELECT results_eq($$SELECT active::int FROM seatmgr.division_seats WHERE division_id = 5$$,
                   $$SELECT count(*)::int FROM seatmgr.licenses WHERE division_id = 5 AND status = 'active'$$,
                   'R6: division_seats counts the active licences');
+
+-- R6 in bulk: one INSERT of 120 memberships (planned for its size) into a
+-- division with 50 free seats: the 50 oldest memberships get them
+INSERT INTO seatmgr.divisions (domain_id, name, seat_limit) VALUES (1, 'Bulk', 50);
+INSERT INTO seatmgr.teams (domain_id, division_id, name)
+SELECT 1, division_id, 'Bulk team' FROM seatmgr.divisions WHERE name = 'Bulk';
+INSERT INTO seatmgr.users (domain_id, email) SELECT 1, 'bulk' || i || '@acme.com' FROM generate_series(1, 120) i;
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
+SELECT t.team_id, u.user_id, '2025-01-01'::timestamptz + (200 - u.user_id) * interval '1 minute'
+  FROM seatmgr.teams t, seatmgr.users u WHERE t.name = 'Bulk team' AND u.email LIKE 'bulk%';
+SELECT results_eq($$SELECT l.status, count(*)::int, min(u.user_id)::int, max(u.user_id)::int
+                      FROM seatmgr.licenses l JOIN seatmgr.divisions d USING (division_id) JOIN seatmgr.users u USING (user_id)
+                     WHERE d.name = 'Bulk' GROUP BY l.status ORDER BY l.status$$,
+                  $$SELECT 'active'::text, 50, max(user_id)::int - 49, max(user_id)::int FROM seatmgr.users WHERE email LIKE 'bulk%'
+                    UNION ALL
+                    SELECT 'waitlisted', 70, min(user_id)::int, max(user_id)::int - 50 FROM seatmgr.users WHERE email LIKE 'bulk%'$$,
+                  'R6: a bulk invite gives the free seats to the oldest memberships and waitlists the rest');
+SELECT is((SELECT c.active FROM seatmgr.seat_counts c JOIN seatmgr.divisions d USING (division_id) WHERE d.name = 'Bulk'), 50::bigint,
+          'R6: ... and its seat counter says 50');
+SELECT is((SELECT count(*)::int FROM seatmgr.license_events e JOIN seatmgr.divisions d USING (division_id)
+            WHERE d.name = 'Bulk' AND e.event = 'waitlisted' AND e.source_kind = 'team'), 70,
+          'R6: ... with a waitlisted event for each waiting licence');
 
 -- R9 a new source reactivates -----------------------------------------------------------
 -- deactivate users 2-5 the way a sweep does (status and the seat counter), to test R9 alone
