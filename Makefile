@@ -3,7 +3,7 @@ EXTENSION = seatmgr
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = seatmgr
-OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/license.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o
+OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o
 
 # sql/seatmgr.sql is the install script of the current version (pgvector's
 # way); the old full script of 0.1.0 stays installable for the upgrade test.
@@ -18,9 +18,20 @@ REGRESS = seatmgr_basic seatmgr_errors
 
 ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs
 
+# Long statements live in src/sql/*.sql, readable, and are compiled in as
+# string macros (src/sql/NAME.sql.h defines NAME_SQL): see docs/rules.md.
+SQL_HEADERS = $(patsubst %.sql,%.sql.h,$(wildcard src/sql/*.sql))
+EXTRA_CLEAN += $(SQL_HEADERS)
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql
 	cp $< $@
+
+$(OBJS): $(SQL_HEADERS)
+
+src/sql/%.sql.h: src/sql/%.sql
+	{ printf '#define %s_SQL \\\n' "$$(basename $* | tr a-z A-Z)"; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^\(.*\)$$/"\1\\n" \\/' $<; echo '""'; } > $@

@@ -275,119 +275,6 @@ user_deleted(int64 user_id)
 		sm_remove_license(user_id, divisions[i], NULL);
 }
 
-/*
- * R1 for every membership an INSERT statement adds, set-based: the new
- * licences of the batch (users without a licence in the team's division),
- * their sources and events in one statement; in a limited division the
- * oldest memberships take the free seats and the rest are waitlisted, the
- * seat counter moving once per division (R6).  The rest (existing licences,
- * reactivations, divisions whose on_full is 'error') goes row by row
- * through the same code as a single invite.  ON CONFLICT DO NOTHING makes
- * the insert behave like create_license when an unlimited division's
- * licence is created concurrently; a limited division's counter is locked.
- */
-#define MEMBERS_BATCH_SQL \
-	"WITH n AS (" \
-	"  SELECT DISTINCT ON (m.user_id, t.division_id) m.user_id, t.division_id, m.team_id, m.added_at, d.seat_limit" \
-	"    FROM seatmgr_new_members m" \
-	"    JOIN seatmgr.teams t ON t.team_id = m.team_id" \
-	"    JOIN seatmgr.divisions d ON d.division_id = t.division_id" \
-	"   WHERE d.paid AND (d.seat_limit IS NULL OR d.on_full = 'waitlist')" \
-	"     AND NOT EXISTS (SELECT 1 FROM seatmgr.licenses x" \
-	"                      WHERE x.user_id = m.user_id AND x.division_id = t.division_id)" \
-	"   ORDER BY m.user_id, t.division_id, m.added_at, m.team_id)," \
-	" r AS (" \
-	"  SELECT n.*, row_number() OVER (PARTITION BY n.division_id ORDER BY n.added_at, n.user_id) AS rn," \
-	"         n.seat_limit - coalesce(c.active, n.seat_limit) AS free" \
-	"    FROM n LEFT JOIN seatmgr.seat_counts c ON c.division_id = n.division_id AND n.seat_limit IS NOT NULL)," \
-	" l AS (" \
-	"  INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)" \
-	"  SELECT user_id, division_id," \
-	"         CASE WHEN seat_limit IS NULL OR rn <= free THEN 'active' ELSE 'waitlisted' END, added_at" \
-	"    FROM r ORDER BY added_at, user_id" \
-	"  ON CONFLICT DO NOTHING RETURNING user_id, division_id, status)," \
-	" done AS (" \
-	"  SELECT r.*, l.status FROM r JOIN l ON l.user_id = r.user_id AND l.division_id = r.division_id)," \
-	" s AS (" \
-	"  INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)" \
-	"  SELECT user_id, division_id, 'team', team_id, added_at FROM done)," \
-	" e AS (" \
-	"  INSERT INTO seatmgr.license_events (user_id, division_id, event, source_kind, source_ref, actor)" \
-	"  SELECT user_id, division_id, CASE status WHEN 'active' THEN 'granted' ELSE 'waitlisted' END," \
-	"         'team', team_id, $1 FROM done ORDER BY added_at, user_id)," \
-	" k AS (" \
-	"  UPDATE seatmgr.seat_counts c SET active = c.active + x.seats" \
-	"    FROM (SELECT division_id, count(*) AS seats FROM done" \
-	"           WHERE seat_limit IS NOT NULL AND status = 'active' GROUP BY division_id) x" \
-	"   WHERE c.division_id = x.division_id)" \
-	"SELECT m.team_id, m.user_id, m.added_at FROM seatmgr_new_members m" \
-	" WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.user_id = m.user_id AND done.team_id = m.team_id)"
-
-/*
- * The lock order of docs/locking.md, before any licence: the batch's
- * divisions FOR SHARE (a seat_limit change waits for the batch, and the
- * batch for it), then the seat counters of the limited ones.
- */
-#define MEMBERS_LOCK_DIVISIONS_SQL \
-	"SELECT 1 FROM seatmgr.divisions d" \
-	" WHERE d.division_id IN (SELECT t.division_id FROM seatmgr_new_members m" \
-	"                           JOIN seatmgr.teams t ON t.team_id = m.team_id)" \
-	" ORDER BY d.division_id FOR SHARE OF d"
-#define MEMBERS_LOCK_SEATS_SQL \
-	"SELECT 1 FROM seatmgr.seat_counts c" \
-	" WHERE c.division_id IN (SELECT t.division_id FROM seatmgr_new_members m" \
-	"                           JOIN seatmgr.teams t ON t.team_id = m.team_id" \
-	"                           JOIN seatmgr.divisions d ON d.division_id = t.division_id" \
-	"                          WHERE d.seat_limit IS NOT NULL)" \
-	" ORDER BY c.division_id FOR UPDATE OF c"
-
-static SeatQuery q_members_lock_divisions = {MEMBERS_LOCK_DIVISIONS_SQL, 0, {0}};
-static SeatQuery q_members_lock_seats = {MEMBERS_LOCK_SEATS_SQL, 0, {0}};
-static SeatQuery q_members_batch = {MEMBERS_BATCH_SQL, 1, {TEXTOID}};
-
-/*
- * Statements up to this many rows run the batch through plans kept for the
- * backend (a single-row invite does not plan three statements); larger
- * ones are planned for their own size (a plan kept from a one-row insert
- * would join a 10,000-row batch by nested loops).
- */
-#define SMALL_BATCH 64
-
-/*
- * Starts the batch trigger: connects to SPI, makes the statement's new rows
- * visible as the transition table, takes the locks and runs the batch.
- * Returns with SPI connected and the rows the batch left for row-by-row
- * handling in SPI_tuptable.
- */
-static void
-run_members_batch(FunctionCallInfo fcinfo)
-{
-	TriggerData *trig = (TriggerData *) fcinfo->context;
-	Datum		v[1];
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
-		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
-		elog(ERROR, "seatmgr.members_added must be an AFTER STATEMENT trigger with a NEW TABLE");
-	SPI_connect();
-	if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "seatmgr: could not register the new memberships");
-	v[0] = CStringGetTextDatum(sm_actor());
-	if (tuplestore_tuple_count(trig->tg_newtable) <= SMALL_BATCH)
-	{
-		sm_exec(&q_members_lock_divisions, NULL, NULL, false, 0);
-		sm_exec(&q_members_lock_seats, NULL, NULL, false, 0);
-		sm_exec(&q_members_batch, v, NULL, false, 0);
-	}
-	else
-	{
-		Oid			types[1] = {TEXTOID};
-
-		sm_exec_sql(MEMBERS_LOCK_DIVISIONS_SQL, 0, NULL, NULL, NULL);
-		sm_exec_sql(MEMBERS_LOCK_SEATS_SQL, 0, NULL, NULL, NULL);
-		sm_exec_sql(MEMBERS_BATCH_SQL, 1, types, v, NULL);
-	}
-}
-
 Datum
 seatmgr_members_added(PG_FUNCTION_ARGS)
 {
@@ -396,9 +283,15 @@ seatmgr_members_added(PG_FUNCTION_ARGS)
 			   *users;
 	TimestampTz *added;
 
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
+		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
+		elog(ERROR, "seatmgr.members_added must be an AFTER STATEMENT trigger with a NEW TABLE");
 	if (sm_restoring())
 		return PointerGetDatum(NULL);
-	run_members_batch(fcinfo);
+	SPI_connect();
+	sm_grant_new_members(trig);
 
 	/* the rows the batch did not settle, one by one */
 	n = SPI_processed;
@@ -424,19 +317,11 @@ seatmgr_members_added(PG_FUNCTION_ARGS)
  * a 'removed' event (SPEC section 5), before the foreign keys' cascade
  * deletes them silently.
  */
-static SeatQuery q_division_removed = {
-	"WITH gone AS (DELETE FROM seatmgr.licenses WHERE division_id = $1 RETURNING user_id)"
-	"INSERT INTO seatmgr.license_events (user_id, division_id, event, actor)"
-	"SELECT user_id, $1, 'removed', $2 FROM gone ORDER BY user_id",
-	2, {INT8OID, TEXTOID}
-};
-
 Datum
 seatmgr_division_deleted(PG_FUNCTION_ARGS)
 {
 	TriggerData *trig = (TriggerData *) fcinfo->context;
 	Row			r;
-	Datum		v[2];
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trig->tg_event) || !TRIGGER_FIRED_BY_DELETE(trig->tg_event))
@@ -445,10 +330,8 @@ seatmgr_division_deleted(PG_FUNCTION_ARGS)
 		return PointerGetDatum(trig->tg_trigtuple);
 	r.tuple = trig->tg_trigtuple;
 	r.desc = RelationGetDescr(trig->tg_relation);
-	v[0] = Int64GetDatum(sm_col_int64(&r, "division_id", NULL));
-	v[1] = CStringGetTextDatum(sm_actor());
 	SPI_connect();
-	sm_exec(&q_division_removed, v, NULL, false, 0);
+	sm_remove_division_licenses(sm_col_int64(&r, "division_id", NULL));
 	SPI_finish();
 	return PointerGetDatum(trig->tg_trigtuple);
 }

@@ -2,7 +2,7 @@
  * seatmgr.h: declarations shared by the C files of seatmgr.
  *
  * util.c      prepared-plan cache, value helpers, the acting role
- * license.c   the licence core: add and drop sources, seats, waitlist, events
+ * writer.c    every write of licences, sources, events and seat counters
  * row.c       reading a trigger's rows by column name
  * validate.c  the validation trigger of each model table (SPEC section 5)
  * rules.c     the rules trigger of each model table (R1-R6, R9)
@@ -75,7 +75,7 @@ extern Datum sm_rules_by_name(FunctionCallInfo fcinfo, const char *table);
 #define SRC_ADMIN	"admin"
 #define SRC_AUTO	"auto"
 
-/* license.c */
+/* writer.c */
 typedef struct Division
 {
 	int64		division_id;
@@ -104,6 +104,10 @@ extern void sm_remove_license(int64 user_id, int64 division_id, const char *kind
 extern void sm_seat_limit_changed(int64 division_id);
 extern void sm_log_event(int64 user_id, int64 division_id, const char *event,
 						 const char *source_kind, int64 source_ref, bool has_ref);
+extern void sm_grant_new_members(struct TriggerData *trig);
+extern void sm_remove_division_licenses(int64 division_id);
+extern void sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited,
+						 int64 *deactivated, int64 *added);
 
 /* sweep.c */
 extern void sm_fail_interrupted_runs(void);

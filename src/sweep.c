@@ -56,96 +56,8 @@ advisory_unlock(uint16 kind, int64 id)
 	LockRelease(&tag, ExclusiveLock, true);
 }
 
-/*
- * The change set of division $1 at time $2.  Columns: user_id, email,
- * action, reason, last_active_at, step (1 deactivate, 2 waitlist, 3 grant,
- * 4 skip), ord.
- */
-#define CHANGES_SQL \
-"WITH p AS (" \
-"  SELECT d.division_id, d.domain_id, d.seat_limit, pol.revoke_inactive_after AS t," \
-"         CASE WHEN d.paid THEN pol.grant_active_within END AS w, pol.grant_scope, pol.protect_admins," \
-"         pol.protect_service_accounts" \
-"    FROM seatmgr.divisions d JOIN seatmgr.policies pol ON pol.division_id = d.division_id" \
-"   WHERE d.division_id = $1)," \
-/* R7: licences whose last activity is older than T, with the exception that keeps them */ \
-" idle AS (" \
-"  SELECT l.user_id, l.status, u.email, u.last_active_at, l.granted_at," \
-"         CASE WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = l.user_id)" \
-"                THEN 'excluded'" \
-"              WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e" \
-"                             JOIN seatmgr.group_members gm ON gm.group_id = e.group_id" \
-"                            WHERE gm.user_id = l.user_id)" \
-"                THEN 'excluded group'" \
-"              WHEN p.protect_admins AND u.is_admin THEN 'admin'" \
-"              WHEN p.protect_service_accounts AND u.is_service_account THEN 'service account'" \
-"              WHEN EXISTS (SELECT 1 FROM seatmgr.license_sources s" \
-"                             JOIN seatmgr.group_grants gg ON gg.group_id = s.ref_id" \
-"                             JOIN seatmgr.divisions gd ON gd.division_id = gg.division_id" \
-"                            WHERE s.user_id = l.user_id AND s.division_id = l.division_id" \
-"                              AND s.kind = 'group'" \
-"                            GROUP BY s.ref_id HAVING count(DISTINCT gd.product) > 1)" \
-"                THEN 'multi-product group'" \
-"         END AS exception" \
-"    FROM p" \
-"    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status IN ('active', 'waitlisted')" \
-"    JOIN seatmgr.users u ON u.user_id = l.user_id" \
-"   WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t)," \
-/* an idle waiter an exception protects is not deactivated: it stays a waiter (R6) */ \
-" inactive AS (SELECT * FROM idle WHERE status = 'active' OR exception IS NULL)," \
-" free AS MATERIALIZED (" \
-"  SELECT CASE WHEN p.seat_limit IS NOT NULL THEN greatest(p.seat_limit" \
-"           - (SELECT count(*) FROM seatmgr.licenses l" \
-"               WHERE l.division_id = p.division_id AND l.status = 'active')" \
-"           + (SELECT count(*) FROM inactive i WHERE i.exception IS NULL AND i.status = 'active'), 0)" \
-"         END AS seats" \
-"    FROM p)," \
-/* R6/R8: the waitlist first, oldest first */ \
-" waiters AS (" \
-"  SELECT l.user_id, u.email, u.last_active_at," \
-"         row_number() OVER (ORDER BY l.granted_at, l.user_id) AS rn" \
-"    FROM p" \
-"    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status = 'waitlisted'" \
-"    JOIN seatmgr.users u ON u.user_id = l.user_id" \
-"   WHERE NOT EXISTS (SELECT 1 FROM inactive i WHERE i.user_id = l.user_id))," \
-/* R8: free, non-excluded users active within W, most recently active first */ \
-" candidates AS (" \
-"  SELECT u.user_id, u.email, u.last_active_at," \
-"         row_number() OVER (ORDER BY u.last_active_at DESC, u.user_id) AS rn" \
-"    FROM p" \
-"    JOIN seatmgr.users u ON u.domain_id = p.domain_id" \
-"    LEFT JOIN seatmgr.licenses l ON l.user_id = u.user_id AND l.division_id = p.division_id" \
-"   WHERE p.w IS NOT NULL AND u.last_active_at >= $2 - p.w" \
-"     AND (l.status = 'deactivated' OR (l.status IS NULL AND p.grant_scope = 'domain'))" \
-"     AND NOT EXISTS (SELECT 1 FROM seatmgr.licenses ol" \
-"                       JOIN seatmgr.divisions od ON od.division_id = ol.division_id" \
-"                      WHERE ol.user_id = u.user_id AND ol.status = 'active' AND od.paid)" \
-"     AND NOT EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = u.user_id)" \
-"     AND NOT EXISTS (SELECT 1 FROM seatmgr.exclusions e" \
-"                       JOIN seatmgr.group_members gm ON gm.group_id = e.group_id" \
-"                      WHERE gm.user_id = u.user_id))," \
-" nwait AS MATERIALIZED (SELECT count(*) AS n FROM waiters)" \
-"SELECT i.user_id, i.email," \
-"       CASE WHEN i.exception IS NULL THEN 'deactivated' ELSE 'skipped' END AS action," \
-"       coalesce(i.exception, 'inactive') AS reason, i.last_active_at," \
-"       CASE WHEN i.exception IS NULL THEN 1 ELSE 4 END AS step," \
-"       (extract(epoch FROM i.granted_at) * 1000000)::bigint AS ord" \
-"  FROM inactive i" \
-" UNION ALL " \
-"SELECT w.user_id, w.email," \
-"       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'added' ELSE 'skipped' END," \
-"       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'waitlist' ELSE 'no seat' END," \
-"       w.last_active_at," \
-"       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 2 ELSE 4 END, w.rn" \
-"  FROM waiters w, free f, p" \
-" WHERE f.seats IS NULL OR w.rn <= f.seats OR p.w IS NOT NULL" \
-" UNION ALL " \
-"SELECT c.user_id, c.email," \
-"       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'added' ELSE 'skipped' END," \
-"       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'recently active' ELSE 'no seat' END," \
-"       c.last_active_at," \
-"       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 3 ELSE 4 END, c.rn" \
-"  FROM candidates c, free f, nwait nw"
+#include "sql/changes.sql.h"
+
 
 static SeatQuery q_changes = {
 	"SELECT user_id, email, action, reason, last_active_at FROM (" CHANGES_SQL ") c"
@@ -177,71 +89,6 @@ sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason
 }
 
 /* Records the change set; returns the planned deactivations and additions. */
-/*
- * A real run, in one statement: the change set computed once (the same
- * CHANGES_SQL a preview returns, R10), applied by data-modifying CTEs, and
- * recorded.  Nothing joins rows the run itself has just written, so no plan
- * rests on statistics the run made stale, and only the changes that applied
- * become run_changes (an invite that created a candidate's licence first is
- * not the run's, R12).  $1 division, $2 the run's start, $3 run, $4 actor,
- * $5 whether the division keeps a seat counter.  Returns the deactivations
- * and the seats given.
- */
-static SeatQuery q_apply = {
-	"WITH c AS MATERIALIZED (SELECT user_id, action, reason, last_active_at, step FROM (" CHANGES_SQL ") x),"
-	/* R7 (and idle waiters, R8): deactivation keeps the sources and frees the seat */
-	" old AS ("
-	"  SELECT l.user_id, l.status FROM seatmgr.licenses l JOIN c ON c.user_id = l.user_id"
-	"   WHERE c.step = 1 AND l.division_id = $1 AND l.status IN ('active', 'waitlisted')"
-	"   ORDER BY l.user_id FOR UPDATE OF l),"
-	" deact AS ("
-	"  UPDATE seatmgr.licenses l SET status = 'deactivated', deactivated_at = $2, deactivated_by_run = $3"
-	"    FROM old WHERE l.user_id = old.user_id AND l.division_id = $1"
-	"  RETURNING l.user_id, old.status AS was),"
-	/* R6/R8: the waitlist's turn; the clock restarts */
-	" promo AS ("
-	"  UPDATE seatmgr.licenses l SET status = 'active', granted_at = $2"
-	"    FROM c WHERE c.step = 2 AND l.user_id = c.user_id AND l.division_id = $1 AND l.status = 'waitlisted'"
-	"  RETURNING l.user_id),"
-	/* R8: deactivated licences of the candidates come back, the others are new */
-	" react AS ("
-	"  UPDATE seatmgr.licenses l SET status = 'active', granted_at = $2,"
-	"         deactivated_at = NULL, deactivated_by_run = NULL"
-	"    FROM c WHERE c.step = 3 AND l.user_id = c.user_id AND l.division_id = $1 AND l.status = 'deactivated'"
-	"  RETURNING l.user_id),"
-	" ins AS ("
-	"  INSERT INTO seatmgr.licenses (user_id, division_id, status, granted_at)"
-	"  SELECT c.user_id, $1, 'active', $2 FROM c WHERE c.step = 3"
-	"  ON CONFLICT DO NOTHING RETURNING user_id),"
-	" granted AS (SELECT user_id, 'reactivated' AS event FROM react UNION ALL SELECT user_id, 'granted' FROM ins),"
-	/* a licence holds at most one auto source: the latest run that granted it */
-	" gone AS ("
-	"  DELETE FROM seatmgr.license_sources s USING react r"
-	"   WHERE s.user_id = r.user_id AND s.division_id = $1 AND s.kind = 'auto'),"
-	" src AS ("
-	"  INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)"
-	"  SELECT user_id, $1, 'auto', $3, $2 FROM granted),"
-	" ev AS ("
-	"  INSERT INTO seatmgr.license_events (at, user_id, division_id, event, source_kind, source_ref, run_id, actor)"
-	"  SELECT $2, user_id, $1, 'deactivated', NULL::text, NULL::bigint, $3, $4 FROM deact"
-	"  UNION ALL SELECT $2, user_id, $1, 'granted', NULL, NULL, $3, $4 FROM promo"
-	"  UNION ALL SELECT $2, user_id, $1, event, 'auto', $3, $3, $4 FROM granted),"
-	" applied AS (SELECT user_id FROM deact UNION ALL SELECT user_id FROM promo UNION ALL SELECT user_id FROM granted),"
-	" rc AS ("
-	"  INSERT INTO seatmgr.run_changes (run_id, user_id, action, reason, last_active_at)"
-	"  SELECT $3, c.user_id, c.action, c.reason, c.last_active_at"
-	"    FROM c LEFT JOIN applied a ON a.user_id = c.user_id"
-	"   WHERE c.step = 4 OR a.user_id IS NOT NULL),"
-	/* R6: the seat counter moves by what the run gave minus what it freed */
-	" seats AS ("
-	"  UPDATE seatmgr.seat_counts SET active = active"
-	"         + (SELECT count(*) FROM promo) + (SELECT count(*) FROM granted)"
-	"         - (SELECT count(*) FROM deact WHERE was = 'active')"
-	"   WHERE division_id = $1 AND $5)"
-	"SELECT (SELECT count(*) FROM deact), (SELECT count(*) FROM promo) + (SELECT count(*) FROM granted)",
-	5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID}
-};
-
 static SeatQuery q_lock_seats = {
 	"SELECT 1 FROM seatmgr.seat_counts WHERE division_id = $1 FOR UPDATE",
 	1, {INT8OID}
@@ -292,7 +139,6 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 				limited;
 	int64		added,
 				deactivated;
-	char	   *actor = sm_actor();
 
 	v[0] = Int64GetDatum(division_id);
 	sm_exec(&q_policy, v, NULL, false, 1);
@@ -313,14 +159,7 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 		sm_exec(&q_lock_seats, v, NULL, false, 0);
 
 	sm_progress_update("computing and applying changes", -1, -1, -1);
-	{
-		Datum		a[5] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
-		CStringGetTextDatum(actor), BoolGetDatum(limited)};
-
-		sm_exec(&q_apply, a, NULL, false, 0);
-		deactivated = sm_get_int64(0, 1, NULL);
-		added = sm_get_int64(0, 2, NULL);
-	}
+	sm_apply_run(run_id, division_id, now, limited, &deactivated, &added);
 
 	sm_progress_update("recording", deactivated + added, deactivated, added);
 	v[0] = Int64GetDatum(run_id);

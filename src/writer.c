@@ -1,7 +1,13 @@
 /*
- * license.c: the licence core.
+ * writer.c: the one module that writes licences, their sources and events,
+ * and the seat counters (issue 8).  The triggers (rules.c) and the sweep
+ * (sweep.c) decide; this file writes.  Its set-based statements are .sql
+ * files compiled in (src/sql/): a statement's new memberships
+ * (members_batch.sql), a run's change set (apply_run.sql), and a deleted
+ * division's licences.
  *
- * Every rule that gives or takes a licence goes through the functions here:
+ * Every rule that gives or takes a licence row by row goes through the
+ * functions here:
  * a source is added (R1-R4, R9) or dropped (R4, R5); a licence whose last
  * source goes is removed; seats are counted per limited division in
  * seatmgr.seat_counts, whose row is the lock that keeps R6 true under any
@@ -18,7 +24,12 @@
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+#include "sql/changes.sql.h"
+#include "sql/apply_run.sql.h"
 
 /*
  * Every licence change reads its division FOR SHARE (docs/locking.md): a
@@ -581,4 +592,115 @@ sm_seat_limit_changed(int64 division_id)
 		for (uint64 i = 0; i < n; i++)
 			sm_log_event(users[i], division_id, "granted", NULL, 0, false);
 	}
+}
+
+/* ---------------------------------------------------------------------
+ * A statement's new team memberships (R1, R6), see src/sql/members_batch.sql
+ * ---------------------------------------------------------------------
+ */
+
+#include "sql/members_batch.sql.h"
+
+/*
+ * The lock order of docs/locking.md, before any licence: the batch's
+ * divisions FOR SHARE (a seat_limit change waits for the batch, and the
+ * batch for it), then the seat counters of the limited ones.
+ */
+#define MEMBERS_LOCK_DIVISIONS_SQL \
+	"SELECT 1 FROM seatmgr.divisions d" \
+	" WHERE d.division_id IN (SELECT t.division_id FROM seatmgr_new_members m" \
+	"                           JOIN seatmgr.teams t ON t.team_id = m.team_id)" \
+	" ORDER BY d.division_id FOR SHARE OF d"
+#define MEMBERS_LOCK_SEATS_SQL \
+	"SELECT 1 FROM seatmgr.seat_counts c" \
+	" WHERE c.division_id IN (SELECT t.division_id FROM seatmgr_new_members m" \
+	"                           JOIN seatmgr.teams t ON t.team_id = m.team_id" \
+	"                           JOIN seatmgr.divisions d ON d.division_id = t.division_id" \
+	"                          WHERE d.seat_limit IS NOT NULL)" \
+	" ORDER BY c.division_id FOR UPDATE OF c"
+
+static SeatQuery q_members_lock_divisions = {MEMBERS_LOCK_DIVISIONS_SQL, 0, {0}};
+static SeatQuery q_members_lock_seats = {MEMBERS_LOCK_SEATS_SQL, 0, {0}};
+static SeatQuery q_members_batch = {MEMBERS_BATCH_SQL, 1, {TEXTOID}};
+
+/*
+ * Statements up to this many rows run the batch through plans kept for the
+ * backend (a single-row invite does not plan three statements); larger
+ * ones are planned for their own size (a plan kept from a one-row insert
+ * would join a 10,000-row batch by nested loops).
+ */
+#define SMALL_BATCH 64
+
+/*
+ * Grants the new licences of a statement's new memberships (the caller is
+ * connected to SPI).  Leaves the memberships the batch did not settle in
+ * SPI_tuptable (team_id, user_id, added_at), for the row-by-row path.
+ */
+void
+sm_grant_new_members(TriggerData *trig)
+{
+	Datum		v[1];
+
+	if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "seatmgr: could not register the new memberships");
+	v[0] = CStringGetTextDatum(sm_actor());
+	if (tuplestore_tuple_count(trig->tg_newtable) <= SMALL_BATCH)
+	{
+		sm_exec(&q_members_lock_divisions, NULL, NULL, false, 0);
+		sm_exec(&q_members_lock_seats, NULL, NULL, false, 0);
+		sm_exec(&q_members_batch, v, NULL, false, 0);
+	}
+	else
+	{
+		Oid			types[1] = {TEXTOID};
+
+		sm_exec_sql(MEMBERS_LOCK_DIVISIONS_SQL, 0, NULL, NULL, NULL);
+		sm_exec_sql(MEMBERS_LOCK_SEATS_SQL, 0, NULL, NULL, NULL);
+		sm_exec_sql(MEMBERS_BATCH_SQL, 1, types, v, NULL);
+	}
+}
+
+
+/* A deleted division's licences go, each with a 'removed' event (SPEC section 5). */
+static SeatQuery q_division_removed = {
+	"WITH gone AS (DELETE FROM seatmgr.licenses WHERE division_id = $1 RETURNING user_id)"
+	"INSERT INTO seatmgr.license_events (user_id, division_id, event, actor)"
+	"SELECT user_id, $1, 'removed', $2 FROM gone ORDER BY user_id",
+	2, {INT8OID, TEXTOID}
+};
+
+void
+sm_remove_division_licenses(int64 division_id)
+{
+	Datum		v[2] = {Int64GetDatum(division_id), CStringGetTextDatum(sm_actor())};
+
+	sm_exec(&q_division_removed, v, NULL, false, 0);
+}
+
+/* ---------------------------------------------------------------------
+ * A real run's change set (R7, R8, R12), see src/sql/apply_run.sql
+ * ---------------------------------------------------------------------
+ */
+
+static SeatQuery q_apply_run = {
+	"WITH c AS MATERIALIZED (SELECT user_id, action, reason, last_active_at, step FROM (" CHANGES_SQL ") x), "
+	APPLY_RUN_SQL,
+	5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID}
+};
+
+/*
+ * Computes and applies the change set of the division for run_id at time
+ * now, in one statement; the division and (when limited) its seat counter
+ * are locked by the caller.  Returns the deactivations and seats given.
+ */
+void
+sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited,
+			 int64 *deactivated, int64 *added)
+{
+	Datum		v[5] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
+	CStringGetTextDatum(sm_actor()), BoolGetDatum(limited)};
+
+	sm_exec(&q_apply_run, v, NULL, false, 0);
+	*deactivated = sm_get_int64(0, 1, NULL);
+	*added = sm_get_int64(0, 2, NULL);
 }

@@ -1,0 +1,89 @@
+-- The change set of division $1 at time $2 (R7, R8, R6's waitlist), as one
+-- query: what a preview returns and what a real run applies (R10).  Columns:
+-- user_id, email, action, reason, last_active_at, step (1 deactivate,
+-- 2 waitlist, 3 grant, 4 skip), ord (the order within a step).
+-- Compiled into the library (src/sweep.c includes it as CHANGES_SQL).
+WITH p AS (
+  SELECT d.division_id, d.domain_id, d.seat_limit, pol.revoke_inactive_after AS t,
+         CASE WHEN d.paid THEN pol.grant_active_within END AS w, pol.grant_scope, pol.protect_admins,
+         pol.protect_service_accounts
+    FROM seatmgr.divisions d JOIN seatmgr.policies pol ON pol.division_id = d.division_id
+   WHERE d.division_id = $1),
+-- R7: licences whose last activity is older than T, with the exception that keeps them
+ idle AS (
+  SELECT l.user_id, l.status, u.email, u.last_active_at, l.granted_at,
+         CASE WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = l.user_id)
+                THEN 'excluded'
+              WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e
+                             JOIN seatmgr.group_members gm ON gm.group_id = e.group_id
+                            WHERE gm.user_id = l.user_id)
+                THEN 'excluded group'
+              WHEN p.protect_admins AND u.is_admin THEN 'admin'
+              WHEN p.protect_service_accounts AND u.is_service_account THEN 'service account'
+              WHEN EXISTS (SELECT 1 FROM seatmgr.license_sources s
+                             JOIN seatmgr.group_grants gg ON gg.group_id = s.ref_id
+                             JOIN seatmgr.divisions gd ON gd.division_id = gg.division_id
+                            WHERE s.user_id = l.user_id AND s.division_id = l.division_id
+                              AND s.kind = 'group'
+                            GROUP BY s.ref_id HAVING count(DISTINCT gd.product) > 1)
+                THEN 'multi-product group'
+         END AS exception
+    FROM p
+    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status IN ('active', 'waitlisted')
+    JOIN seatmgr.users u ON u.user_id = l.user_id
+   WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t),
+-- an idle waiter an exception protects is not deactivated: it stays a waiter (R6)
+ inactive AS (SELECT * FROM idle WHERE status = 'active' OR exception IS NULL),
+ free AS MATERIALIZED (
+  SELECT CASE WHEN p.seat_limit IS NOT NULL THEN greatest(p.seat_limit
+           - (SELECT count(*) FROM seatmgr.licenses l
+               WHERE l.division_id = p.division_id AND l.status = 'active')
+           + (SELECT count(*) FROM inactive i WHERE i.exception IS NULL AND i.status = 'active'), 0)
+         END AS seats
+    FROM p),
+-- R6/R8: the waitlist first, oldest first
+ waiters AS (
+  SELECT l.user_id, u.email, u.last_active_at,
+         row_number() OVER (ORDER BY l.granted_at, l.user_id) AS rn
+    FROM p
+    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status = 'waitlisted'
+    JOIN seatmgr.users u ON u.user_id = l.user_id
+   WHERE NOT EXISTS (SELECT 1 FROM inactive i WHERE i.user_id = l.user_id)),
+-- R8: free, non-excluded users active within W, most recently active first
+ candidates AS (
+  SELECT u.user_id, u.email, u.last_active_at,
+         row_number() OVER (ORDER BY u.last_active_at DESC, u.user_id) AS rn
+    FROM p
+    JOIN seatmgr.users u ON u.domain_id = p.domain_id
+    LEFT JOIN seatmgr.licenses l ON l.user_id = u.user_id AND l.division_id = p.division_id
+   WHERE p.w IS NOT NULL AND u.last_active_at >= $2 - p.w
+     AND (l.status = 'deactivated' OR (l.status IS NULL AND p.grant_scope = 'domain'))
+     AND NOT EXISTS (SELECT 1 FROM seatmgr.licenses ol
+                       JOIN seatmgr.divisions od ON od.division_id = ol.division_id
+                      WHERE ol.user_id = u.user_id AND ol.status = 'active' AND od.paid)
+     AND NOT EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = u.user_id)
+     AND NOT EXISTS (SELECT 1 FROM seatmgr.exclusions e
+                       JOIN seatmgr.group_members gm ON gm.group_id = e.group_id
+                      WHERE gm.user_id = u.user_id)),
+ nwait AS MATERIALIZED (SELECT count(*) AS n FROM waiters)
+SELECT i.user_id, i.email,
+       CASE WHEN i.exception IS NULL THEN 'deactivated' ELSE 'skipped' END AS action,
+       coalesce(i.exception, 'inactive') AS reason, i.last_active_at,
+       CASE WHEN i.exception IS NULL THEN 1 ELSE 4 END AS step,
+       (extract(epoch FROM i.granted_at) * 1000000)::bigint AS ord
+  FROM inactive i
+ UNION ALL 
+SELECT w.user_id, w.email,
+       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'added' ELSE 'skipped' END,
+       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'waitlist' ELSE 'no seat' END,
+       w.last_active_at,
+       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 2 ELSE 4 END, w.rn
+  FROM waiters w, free f, p
+ WHERE f.seats IS NULL OR w.rn <= f.seats OR p.w IS NOT NULL
+ UNION ALL 
+SELECT c.user_id, c.email,
+       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'added' ELSE 'skipped' END,
+       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'recently active' ELSE 'no seat' END,
+       c.last_active_at,
+       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 3 ELSE 4 END, c.rn
+  FROM candidates c, free f, nwait nw
