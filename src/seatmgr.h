@@ -21,14 +21,22 @@
 #include "fmgr.h"
 #include "utils/timestamp.h"
 
-/* A query prepared once per backend and kept (SPI_keepplan). */
+/*
+ * A query prepared once per backend and kept (SPI_keepplan).  no_nestloop:
+ * planned and run with enable_nestloop = off (the sweep of a large domain,
+ * whose plans must not hang on estimates that stale statistics make tiny).
+ */
 typedef struct SeatQuery
 {
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[8];
 	SPIPlanPtr	plan;
+	bool		no_nestloop;
 } SeatQuery;
+
+/* a domain with more users than this is swept with no_nestloop statements */
+#define SM_BIG_DOMAIN 5000
 
 extern int	sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount);
 extern int	sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls);
@@ -106,7 +114,7 @@ extern void sm_log_event(int64 user_id, int64 division_id, const char *event,
 						 const char *source_kind, int64 source_ref, bool has_ref);
 extern void sm_grant_new_members(struct TriggerData *trig);
 extern void sm_remove_division_licenses(int64 division_id);
-extern void sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited,
+extern void sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, bool big,
 						 int64 *deactivated, int64 *added);
 
 /* sweep.c */

@@ -59,11 +59,29 @@ advisory_unlock(uint16 kind, int64 id)
 #include "sql/changes.sql.h"
 
 
-static SeatQuery q_changes = {
-	"SELECT user_id, email, action, reason, last_active_at FROM (" CHANGES_SQL ") c"
-	" ORDER BY step, ord, user_id",
-	2, {INT8OID, TIMESTAMPTZOID}
+#define CHANGES_ORDERED \
+	"SELECT user_id, email, action, reason, last_active_at FROM (" CHANGES_SQL ") c" \
+	" ORDER BY step, ord, user_id"
+
+static SeatQuery q_changes = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}};
+static SeatQuery q_changes_big = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}, NULL, true};
+
+/* Whether the division's domain has over SM_BIG_DOMAIN users (bounded cost). */
+static SeatQuery q_domain_big = {
+	"SELECT EXISTS (SELECT 1 FROM seatmgr.users u"
+	"                WHERE u.domain_id = (SELECT d.domain_id FROM seatmgr.divisions d WHERE d.division_id = $1)"
+	"               OFFSET " CppAsString2(SM_BIG_DOMAIN) ")",
+	1, {INT8OID}
 };
+
+static bool
+domain_is_big(int64 division_id)
+{
+	Datum		v[1] = {Int64GetDatum(division_id)};
+
+	sm_exec(&q_domain_big, v, NULL, true, 1);
+	return sm_get_bool(0, 1);
+}
 
 static SeatQuery q_user_change = {
 	"SELECT action, reason FROM (" CHANGES_SQL ") c WHERE user_id = $3",
@@ -159,7 +177,7 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 		sm_exec(&q_lock_seats, v, NULL, false, 0);
 
 	sm_progress_update("computing and applying changes", -1, -1, -1);
-	sm_apply_run(run_id, division_id, now, limited, &deactivated, &added);
+	sm_apply_run(run_id, division_id, now, limited, domain_is_big(division_id), &deactivated, &added);
 
 	sm_progress_update("recording", deactivated + added, deactivated, added);
 	v[0] = Int64GetDatum(run_id);
@@ -317,7 +335,7 @@ seatmgr_run(PG_FUNCTION_ARGS)
 
 		if (preview)
 		{
-			sm_exec(&q_changes, v, NULL, true, 0);
+			sm_exec(domain_is_big(divisions[i]) ? &q_changes_big : &q_changes, v, NULL, true, 0);
 			put_changes(rsinfo, 0, false, divisions[i]);
 			continue;
 		}

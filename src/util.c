@@ -7,6 +7,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "jit/jit.h"
+#include "optimizer/cost.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -31,15 +32,20 @@
 
 /* Pins the settings; returns the GUC nest level to pop, or -1. */
 static int
-pin_search_path(void)
+pin_search_path(SeatQuery *q)
 {
 	bool		path_ok = namespace_search_path != NULL &&
 		strcmp(namespace_search_path, SM_SAFE_SEARCH_PATH) == 0;
+	bool		nestloop_ok = q == NULL || !q->no_nestloop || !enable_nestloop;
 	int			level;
 
-	if (path_ok && !jit_enabled)
+	if (path_ok && !jit_enabled && nestloop_ok)
 		return -1;
 	level = NewGUCNestLevel();
+	if (!nestloop_ok)
+		(void) set_config_option("enable_nestloop", "off",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
 	if (!path_ok)
 		(void) set_config_option("search_path", SM_SAFE_SEARCH_PATH,
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
@@ -83,7 +89,7 @@ prepare(SeatQuery *q)
 int
 sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount)
 {
-	int			level = pin_search_path();
+	int			level = pin_search_path(q);
 	int			rc;
 
 	prepare(q);
@@ -102,7 +108,7 @@ sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tco
 int
 sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls)
 {
-	int			level = pin_search_path();
+	int			level = pin_search_path(q);
 	int			rc;
 
 	prepare(q);
@@ -119,7 +125,7 @@ sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls)
 int
 sm_exec_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls)
 {
-	int			level = pin_search_path();
+	int			level = pin_search_path(NULL);
 	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 
 	if (rc < 0)

@@ -682,25 +682,28 @@ sm_remove_division_licenses(int64 division_id)
  * ---------------------------------------------------------------------
  */
 
-static SeatQuery q_apply_run = {
-	"WITH c AS MATERIALIZED (SELECT user_id, action, reason, last_active_at, step FROM (" CHANGES_SQL ") x), "
-	APPLY_RUN_SQL,
-	5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID}
-};
+#define APPLY_RUN \
+	"WITH c AS MATERIALIZED (SELECT user_id, action, reason, last_active_at, step FROM (" CHANGES_SQL ") x), " \
+	APPLY_RUN_SQL
+
+static SeatQuery q_apply_run = {APPLY_RUN, 5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID}};
+static SeatQuery q_apply_run_big = {APPLY_RUN, 5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID}, NULL, true};
 
 /*
  * Computes and applies the change set of the division for run_id at time
  * now, in one statement; the division and (when limited) its seat counter
- * are locked by the caller.  Returns the deactivations and seats given.
+ * are locked by the caller.  big: the domain has over SM_BIG_DOMAIN users,
+ * so the statement runs without nested loops, whose cost rests on estimates
+ * (t/plans.t).  Returns the deactivations and seats given.
  */
 void
-sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited,
+sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, bool big,
 			 int64 *deactivated, int64 *added)
 {
 	Datum		v[5] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
 	CStringGetTextDatum(sm_actor()), BoolGetDatum(limited)};
 
-	sm_exec(&q_apply_run, v, NULL, false, 0);
+	sm_exec(big ? &q_apply_run_big : &q_apply_run, v, NULL, false, 0);
 	*deactivated = sm_get_int64(0, 1, NULL);
 	*added = sm_get_int64(0, 2, NULL);
 }

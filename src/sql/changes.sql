@@ -2,7 +2,10 @@
 -- query: what a preview returns and what a real run applies (R10).  Columns:
 -- user_id, email, action, reason, last_active_at, step (1 deactivate,
 -- 2 waitlist, 3 grant, 4 skip), ord (the order within a step).
--- Compiled into the library (src/sweep.c includes it as CHANGES_SQL).
+-- The division ($1) and its domain (an InitPlan of p) are parameters of
+-- every scan, never a join clause, so each table is read through its index
+-- whatever join method the planner picks.  Compiled into the library as
+-- CHANGES_SQL (src/sweep.c, src/writer.c).
 WITH p AS (
   SELECT d.division_id, d.domain_id, d.seat_limit, pol.revoke_inactive_after AS t,
          CASE WHEN d.paid THEN pol.grant_active_within END AS w, pol.grant_scope, pol.protect_admins,
@@ -29,15 +32,15 @@ WITH p AS (
                 THEN 'multi-product group'
          END AS exception
     FROM p
-    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status IN ('active', 'waitlisted')
-    JOIN seatmgr.users u ON u.user_id = l.user_id
+    JOIN seatmgr.licenses l ON l.division_id = $1 AND l.status IN ('active', 'waitlisted')
+    JOIN seatmgr.users u ON u.user_id = l.user_id AND u.domain_id = (SELECT p.domain_id FROM p)
    WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t),
 -- an idle waiter an exception protects is not deactivated: it stays a waiter (R6)
  inactive AS (SELECT * FROM idle WHERE status = 'active' OR exception IS NULL),
  free AS MATERIALIZED (
   SELECT CASE WHEN p.seat_limit IS NOT NULL THEN greatest(p.seat_limit
            - (SELECT count(*) FROM seatmgr.licenses l
-               WHERE l.division_id = p.division_id AND l.status = 'active')
+               WHERE l.division_id = $1 AND l.status = 'active')
            + (SELECT count(*) FROM inactive i WHERE i.exception IS NULL AND i.status = 'active'), 0)
          END AS seats
     FROM p),
@@ -46,17 +49,17 @@ WITH p AS (
   SELECT l.user_id, u.email, u.last_active_at,
          row_number() OVER (ORDER BY l.granted_at, l.user_id) AS rn
     FROM p
-    JOIN seatmgr.licenses l ON l.division_id = p.division_id AND l.status = 'waitlisted'
-    JOIN seatmgr.users u ON u.user_id = l.user_id
+    JOIN seatmgr.licenses l ON l.division_id = $1 AND l.status = 'waitlisted'
+    JOIN seatmgr.users u ON u.user_id = l.user_id AND u.domain_id = (SELECT p.domain_id FROM p)
    WHERE NOT EXISTS (SELECT 1 FROM inactive i WHERE i.user_id = l.user_id)),
 -- R8: free, non-excluded users active within W, most recently active first
  candidates AS (
   SELECT u.user_id, u.email, u.last_active_at,
          row_number() OVER (ORDER BY u.last_active_at DESC, u.user_id) AS rn
     FROM p
-    JOIN seatmgr.users u ON u.domain_id = p.domain_id
-    LEFT JOIN seatmgr.licenses l ON l.user_id = u.user_id AND l.division_id = p.division_id
-   WHERE p.w IS NOT NULL AND u.last_active_at >= $2 - p.w
+    JOIN seatmgr.users u ON u.domain_id = (SELECT p.domain_id FROM p)
+    LEFT JOIN seatmgr.licenses l ON l.user_id = u.user_id AND l.division_id = $1
+   WHERE p.w IS NOT NULL AND u.last_active_at >= $2 - (SELECT p.w FROM p)
      AND (l.status = 'deactivated' OR (l.status IS NULL AND p.grant_scope = 'domain'))
      AND NOT EXISTS (SELECT 1 FROM seatmgr.licenses ol
                        JOIN seatmgr.divisions od ON od.division_id = ol.division_id
