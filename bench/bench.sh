@@ -22,25 +22,28 @@
 #   seatmgr    seatmgr_run(division) and seatmgr_run(division, preview => true)
 # checking that floor B, the peer and seatmgr make the same change set; then
 #   invites    one INSERT of INVITES_PER_1000 new team memberships per 1,000 users
-#              through seatmgr's triggers against the bare insert of the same
-#              output rows into the copies (bench/invite_bulk_bare.sql), and
-#              PGBENCH_TX single-invite transactions from pgbench -c 4 -j 2
-#              (bench/invite_one_seatmgr.sql against bench/invite_one_bare.sql)
+#              (users without a licence in the division first) through seatmgr's
+#              triggers against the bare insert of the same output rows into the
+#              copies (bench/invite_bulk_bare.sql)
 #   touch      seatmgr_touch of 100,000 ids against a bare UPDATE of the copy
 #   memory     peak backend RssAnon (sampled every 10 ms) of a run and a preview
 #   predictable  with autovacuum off, five real runs back to back, each after
 #              moving a slice of users' activity so it has work, then a bulk
 #              load of PRED_INVITES_PER_1000 invites per 1,000 users and a run:
 #              each run's time and its ratio to the first
+#   pgbench    PGBENCH_TX single-invite transactions from pgbench -c 4 -j 2
+#              (bench/invite_one_seatmgr.sql against bench/invite_one_bare.sql)
 # and at the end one table with every figure and the ratios issue 8 names.
 #
-# Every measurement but the pgbench invites and the predictability runs runs
-# between BEGIN and ROLLBACK, after a VACUUM of the tables the measurements
-# write (so no measurement pays for the dead rows of another); the methods
-# take turns in each of RUNS rounds and the medians are printed.  pgbench
-# commits (both sides get the same pairs); the predictability runs commit,
-# which is their point (statistics the runs themselves made stale), so they
-# come last.  No assertion: the bench prints, people judge.
+# The sweep, bulk invites, touch and memory measurements run between BEGIN
+# and ROLLBACK, after a VACUUM of the tables the measurements write (so that
+# none pays for the dead rows of another); the methods take turns in each of
+# RUNS rounds and the medians are printed.  Floor B, the peer and seatmgr must
+# write the same change set, and both invite paths the same rows: the bench
+# says so, or prints both.  The predictability runs commit, which is their
+# point (statistics the runs themselves made stale), so they come after; then
+# the copies are taken again and pgbench commits the same invites on both
+# sides.  No assertion: the bench prints, people judge.
 #
 # Environment:
 #   SIZES="100000 1000000"  RUNS=3  SHAPE=one|many
@@ -67,6 +70,8 @@ T0=$(date +%s)
 
 install_packages
 [ "${BENCH_NO_BUILD:-0}" = 1 ] || build_install
+PKGLIBDIR=$(pg_config --pkglibdir)
+SO_MTIME=$(stat -c %Y "$PKGLIBDIR/seatmgr.so")
 start_cluster "$BENCH_CLUSTER"
 [ "${BENCH_KEEP:-0}" = 1 ] && trap - EXIT
 cat >> "$CLUSTER/data/postgresql.conf" <<CONF
@@ -270,28 +275,7 @@ for n in $SIZES; do
     R[$n,mem_preview]=$(peak_kb "SELECT count(*) FROM seatmgr_run($div, preview => true)")
     printf 'peak backend RssAnon: run %s kB, preview %s kB\n' "${R[$n,mem_run]}" "${R[$n,mem_preview]}"
 
-    # 5. single-row invites from pgbench (committed; both sides get the same pairs)
-    per_client=$((PGBENCH_TX / 4))
-    q "CREATE TABLE bench.q AS SELECT row_number() OVER () AS id, team_id, user_id
-         FROM bench.pick_invites($inv_div, $((per_client * 4 * RUNS)), 7);
-       CREATE UNIQUE INDEX ON bench.q (id); ANALYZE bench.q; CREATE SEQUENCE bench.q_seq" >/dev/null
-    declare -a Ps=() Pb=()
-    for ((r = 1; r <= RUNS; r++)); do
-        for side in seatmgr bare; do
-            q "ALTER SEQUENCE bench.q_seq INCREMENT BY $RUNS MINVALUE 1 RESTART WITH $r" >/dev/null
-            vacuum_written
-            tps=$(pgbench -n -c 4 -j 2 -t $per_client -f "$B/invite_one_$side.sql" $DB 2>&1 \
-                  | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
-            [ -n "$tps" ] || die "pgbench $side failed"
-            [ $side = seatmgr ] && Ps+=("$tps") || Pb+=("$tps")
-        done
-    done
-    R[$n,tps]=$(median "${Ps[@]}"); R[$n,tps_bare]=$(median "${Pb[@]}")
-    [ "$(q "$(rows_of seatmgr $inv_div)")" = "$(q "$(rows_of floor $inv_div)")" ] && R[$n,tps_same]=yes || R[$n,tps_same]=NO
-    printf 'pgbench invites (%s transactions, -c 4): seatmgr %.0f tps, bare %.0f tps; same rows: %s\n' \
-        $((per_client * 4)) "${R[$n,tps]}" "${R[$n,tps_bare]}" "${R[$n,tps_same]}"
-
-    # 6. predictability: committed runs, autovacuum off, statistics left as the runs leave them
+    # 5. predictability: committed runs, autovacuum off, statistics left as the runs leave them
     if [ "$PRED" = 1 ]; then
         q "VACUUM ANALYZE" >/dev/null
         q "ALTER SYSTEM SET autovacuum = off" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
@@ -313,15 +297,43 @@ for n in $SIZES; do
         done
         shift_activity 6
         npred=$((n * PRED_INVITES_PER_1000 / 1000))
-        timed_commit "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT * FROM bench.pick_invites($inv_div, $npred, 11)"
+        q "CREATE TABLE bench.pred_invites AS SELECT * FROM bench.pick_invites($inv_div, $npred, 11)" >/dev/null
+        npred=$(q "SELECT count(*) FROM bench.pred_invites")
+        R[$n,npred_new]=$(q "SELECT count(*) FROM bench.pred_invites i WHERE NOT EXISTS
+                               (SELECT 1 FROM seatmgr.licenses l WHERE l.user_id = i.user_id AND l.division_id = $inv_div)")
+        timed_commit "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT team_id, user_id FROM bench.pred_invites"
         R[$n,pred_load]=$MS
         timed_commit "$run_sql"
         R[$n,pred6]=$MS
-        printf 'bulk load of %s invites: %s ms; run after it: %s ms (%s), %s x the first\n' \
-            "$npred" "$(ms ${R[$n,pred_load]})" "$(ms $MS)" "$OUT" "$(ratio $MS ${R[$n,pred1]})"
+        printf 'bulk load of %s invites (%s new licences): %s ms; run after it: %s ms (%s), %s x the first\n' \
+            "$npred" "${R[$n,npred_new]}" "$(ms ${R[$n,pred_load]})" "$(ms $MS)" "$OUT" "$(ratio $MS ${R[$n,pred1]})"
         R[$n,npred]=$npred
         q "ALTER SYSTEM RESET autovacuum" >/dev/null; q "SELECT pg_reload_conf()" >/dev/null
     fi
+    # 6. single-row invites from pgbench (committed; both sides start from the same
+    # rows, the copies taken again, and get the same pairs)
+    q "VACUUM ANALYZE" >/dev/null
+    [ "$PRED" = 1 ] && psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$B/floor_setup.sql" >/dev/null
+    per_client=$((PGBENCH_TX / 4))
+    q "CREATE TABLE bench.q AS SELECT row_number() OVER () AS id, team_id, user_id
+         FROM bench.pick_invites($inv_div, $((per_client * 4 * RUNS)), 7);
+       CREATE UNIQUE INDEX ON bench.q (id); ANALYZE bench.q; CREATE SEQUENCE bench.q_seq" >/dev/null
+    declare -a Ps=() Pb=()
+    for ((r = 1; r <= RUNS; r++)); do
+        for side in seatmgr bare; do
+            q "ALTER SEQUENCE bench.q_seq INCREMENT BY $RUNS MINVALUE 1 RESTART WITH $r" >/dev/null
+            vacuum_written
+            tps=$(pgbench -n -c 4 -j 2 -t $per_client -f "$B/invite_one_$side.sql" $DB 2>&1 \
+                  | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
+            [ -n "$tps" ] || die "pgbench $side failed"
+            [ $side = seatmgr ] && Ps+=("$tps") || Pb+=("$tps")
+        done
+    done
+    R[$n,tps]=$(median "${Ps[@]}"); R[$n,tps_bare]=$(median "${Pb[@]}")
+    [ "$(q "$(rows_of seatmgr $inv_div)")" = "$(q "$(rows_of floor $inv_div)")" ] && R[$n,tps_same]=yes || R[$n,tps_same]=NO
+    printf 'pgbench invites (%s transactions, -c 4): seatmgr %.0f tps, bare %.0f tps; same rows: %s\n' \
+        $((per_client * 4)) "${R[$n,tps]}" "${R[$n,tps_bare]}" "${R[$n,tps_same]}"
+
     q "DROP SCHEMA floor CASCADE; DROP SCHEMA bench CASCADE" >/dev/null 2>&1 || true
 done
 
@@ -392,7 +404,11 @@ if [ "$PRED" = 1 ]; then
         line "predictable: run $k after new activity / first" "<= 1.5" rat pred$k pred1
     done
     line "predictable: bulk load of invites (count)" "" vals asis npred
+    line "predictable: bulk load: of which new licences" "" vals asis npred_new
     line "predictable: bulk load of invites (ms)" "" vals ms pred_load
     line "predictable: run after the bulk load / first" "<= 1.5" rat pred6 pred1
 fi
 printf '\nbench took %d s\n' $(( $(date +%s) - T0 ))
+[ "$(stat -c %Y "$PKGLIBDIR/seatmgr.so")" = "$SO_MTIME" ] \
+    || printf 'WARNING: %s changed while the bench ran (the cluster kept the library it started with)\n' "$PKGLIBDIR/seatmgr.so"
+
