@@ -125,10 +125,11 @@ BEGIN
             'CREATE TRIGGER seatmgr_validate BEFORE INSERT OR UPDATE ON seatmgr.%I
              FOR EACH ROW EXECUTE FUNCTION seatmgr.%I()', t, 'validate_' || t);
     END LOOP;
-    -- team invites arrive in bulk: a statement's new memberships are granted
-    -- together (seatmgr.members_added), changes and removals row by row
+    -- team invites and group memberships arrive in bulk: a statement's new
+    -- rows are granted together (seatmgr.members_added,
+    -- seatmgr.group_members_added), changes and removals row by row
     FOR t, events IN VALUES ('divisions', 'AFTER INSERT OR UPDATE OR DELETE'), ('teams', 'AFTER INSERT OR UPDATE OR DELETE'),
-                            ('shares', 'AFTER INSERT OR UPDATE OR DELETE'), ('group_members', 'AFTER INSERT OR UPDATE OR DELETE'),
+                            ('shares', 'AFTER INSERT OR UPDATE OR DELETE'), ('group_members', 'AFTER UPDATE OR DELETE'),
                             ('group_grants', 'AFTER INSERT OR UPDATE OR DELETE'), ('team_members', 'AFTER UPDATE OR DELETE'),
                             ('users', 'BEFORE DELETE') LOOP
         EXECUTE pg_catalog.format(
@@ -146,6 +147,15 @@ $$;
 
 DROP FUNCTION seatmgr.validate_row();
 DROP FUNCTION seatmgr.model_change();
+
+CREATE FUNCTION seatmgr.group_members_added() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'seatmgr_group_members_added' LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr.group_members_added() IS 'Internal: R3 for the group memberships one statement inserts, set-based';
+REVOKE ALL ON FUNCTION seatmgr.group_members_added() FROM PUBLIC;
+CREATE TRIGGER seatmgr_rules_insert AFTER INSERT ON seatmgr.group_members
+    REFERENCING NEW TABLE AS seatmgr_new_group_members
+    FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.group_members_added();
 
 -- Issue 8: each list of allowed values in one place: the validation
 -- triggers check them in C, with a message naming the value

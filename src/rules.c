@@ -17,6 +17,7 @@
 #include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(seatmgr_members_added);
+PG_FUNCTION_INFO_V1(seatmgr_group_members_added);
 PG_FUNCTION_INFO_V1(seatmgr_division_deleted);
 
 
@@ -275,41 +276,37 @@ user_deleted(int64 user_id)
 		sm_remove_license(user_id, divisions[i], NULL);
 }
 
-Datum
-seatmgr_members_added(PG_FUNCTION_ARGS)
+/*
+ * R1 and R3 for the rows one INSERT statement adds to team_members or
+ * group_members (transition tables seatmgr_new_members and
+ * seatmgr_new_group_members): settled set-based by the writer.
+ */
+static Datum
+sources_added(FunctionCallInfo fcinfo, bool groups)
 {
-	uint64		n;
-	int64	   *teams,
-			   *users;
-	TimestampTz *added;
-
 	TriggerData *trig = (TriggerData *) fcinfo->context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
 		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
-		elog(ERROR, "seatmgr.members_added must be an AFTER STATEMENT trigger with a NEW TABLE");
+		elog(ERROR, "seatmgr: a batch trigger must be AFTER STATEMENT with a NEW TABLE");
 	if (sm_restoring())
 		return PointerGetDatum(NULL);
 	SPI_connect();
-	sm_grant_new_members(trig);
-
-	/* the rows the batch did not settle, one by one */
-	n = SPI_processed;
-	teams = palloc(sizeof(int64) * (n + 1));
-	users = palloc(sizeof(int64) * (n + 1));
-	added = palloc(sizeof(TimestampTz) * (n + 1));
-	for (uint64 i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		teams[i] = sm_get_int64(i, 1, NULL);
-		users[i] = sm_get_int64(i, 2, NULL);
-		added[i] = DatumGetTimestampTz(sm_get(i, 3, &isnull));
-	}
-	for (uint64 i = 0; i < n; i++)
-		team_member_added(teams[i], users[i], added[i]);
+	sm_grant_new_sources(trig, groups);
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+Datum
+seatmgr_members_added(PG_FUNCTION_ARGS)
+{
+	return sources_added(fcinfo, false);
+}
+
+Datum
+seatmgr_group_members_added(PG_FUNCTION_ARGS)
+{
+	return sources_added(fcinfo, true);
 }
 
 /*

@@ -112,7 +112,7 @@ extern void sm_remove_license(int64 user_id, int64 division_id, const char *kind
 extern void sm_seat_limit_changed(int64 division_id);
 extern void sm_log_event(int64 user_id, int64 division_id, const char *event,
 						 const char *source_kind, int64 source_ref, bool has_ref);
-extern void sm_grant_new_members(struct TriggerData *trig);
+extern void sm_grant_new_sources(struct TriggerData *trig, bool groups);
 extern void sm_remove_division_licenses(int64 division_id);
 extern void sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, bool big,
 						 int64 *deactivated, int64 *added);

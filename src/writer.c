@@ -595,33 +595,53 @@ sm_seat_limit_changed(int64 division_id)
 }
 
 /* ---------------------------------------------------------------------
- * A statement's new team memberships (R1, R6), see src/sql/members_batch.sql
+ * A statement's new sources (R1, R3, R6), see src/sql/grant_batch.sql
  * ---------------------------------------------------------------------
  */
 
-#include "sql/members_batch.sql.h"
+#include "sql/grant_batch.sql.h"
+
+/* each table's new rows as sources: user_id, division_id, kind, ref_id, added_at */
+#define TEAM_SOURCES \
+	"WITH src AS (SELECT m.user_id, t.division_id, 'team' AS kind, m.team_id AS ref_id, m.added_at" \
+	"               FROM seatmgr_new_members m JOIN seatmgr.teams t ON t.team_id = m.team_id" \
+	"              WHERE t.division_id IS NOT NULL)"
+#define GROUP_SOURCES \
+	"WITH src AS (SELECT m.user_id, g.division_id, 'group' AS kind, m.group_id AS ref_id, m.added_at" \
+	"               FROM seatmgr_new_group_members m JOIN seatmgr.group_grants g ON g.group_id = m.group_id)"
 
 /*
  * The lock order of docs/locking.md, before any licence: the batch's
  * divisions FOR SHARE (a seat_limit change waits for the batch, and the
  * batch for it), then the seat counters of the limited ones.
  */
-#define MEMBERS_LOCK_DIVISIONS_SQL \
-	"SELECT 1 FROM seatmgr.divisions d" \
-	" WHERE d.division_id IN (SELECT t.division_id FROM seatmgr_new_members m" \
-	"                           JOIN seatmgr.teams t ON t.team_id = m.team_id)" \
+#define LOCK_DIVISIONS \
+	" SELECT 1 FROM seatmgr.divisions d WHERE d.division_id IN (SELECT division_id FROM src)" \
 	" ORDER BY d.division_id FOR SHARE OF d"
-#define MEMBERS_LOCK_SEATS_SQL \
-	"SELECT 1 FROM seatmgr.seat_counts c" \
-	" WHERE c.division_id IN (SELECT t.division_id FROM seatmgr_new_members m" \
-	"                           JOIN seatmgr.teams t ON t.team_id = m.team_id" \
-	"                           JOIN seatmgr.divisions d ON d.division_id = t.division_id" \
-	"                          WHERE d.seat_limit IS NOT NULL)" \
+#define LOCK_SEATS \
+	" SELECT 1 FROM seatmgr.seat_counts c" \
+	"  WHERE c.division_id IN (SELECT s.division_id FROM src s JOIN seatmgr.divisions d" \
+	"                             ON d.division_id = s.division_id WHERE d.seat_limit IS NOT NULL)" \
 	" ORDER BY c.division_id FOR UPDATE OF c"
 
-static SeatQuery q_members_lock_divisions = {MEMBERS_LOCK_DIVISIONS_SQL, 0, {0}};
-static SeatQuery q_members_lock_seats = {MEMBERS_LOCK_SEATS_SQL, 0, {0}};
-static SeatQuery q_members_batch = {MEMBERS_BATCH_SQL, 1, {TEXTOID}};
+typedef struct GrantBatch
+{
+	SeatQuery	lock_divisions;
+	SeatQuery	lock_seats;
+	SeatQuery	batch;
+} GrantBatch;
+
+static GrantBatch team_batch = {
+	{TEAM_SOURCES LOCK_DIVISIONS, 0, {0}},
+	{TEAM_SOURCES LOCK_SEATS, 0, {0}},
+	{TEAM_SOURCES ", " GRANT_BATCH_SQL, 1, {TEXTOID}}
+};
+
+static GrantBatch group_batch = {
+	{GROUP_SOURCES LOCK_DIVISIONS, 0, {0}},
+	{GROUP_SOURCES LOCK_SEATS, 0, {0}},
+	{GROUP_SOURCES ", " GRANT_BATCH_SQL, 1, {TEXTOID}}
+};
 
 /*
  * Statements up to this many rows run the batch through plans kept for the
@@ -631,35 +651,60 @@ static SeatQuery q_members_batch = {MEMBERS_BATCH_SQL, 1, {TEXTOID}};
  */
 #define SMALL_BATCH 64
 
-/*
- * Grants the new licences of a statement's new memberships (the caller is
- * connected to SPI).  Leaves the memberships the batch did not settle in
- * SPI_tuptable (team_id, user_id, added_at), for the row-by-row path.
- */
-void
-sm_grant_new_members(TriggerData *trig)
+static void
+run_grant_batch(TriggerData *trig, GrantBatch *b)
 {
 	Datum		v[1];
 
 	if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "seatmgr: could not register the new memberships");
+		elog(ERROR, "seatmgr: could not register the statement's new rows");
 	v[0] = CStringGetTextDatum(sm_actor());
 	if (tuplestore_tuple_count(trig->tg_newtable) <= SMALL_BATCH)
 	{
-		sm_exec(&q_members_lock_divisions, NULL, NULL, false, 0);
-		sm_exec(&q_members_lock_seats, NULL, NULL, false, 0);
-		sm_exec(&q_members_batch, v, NULL, false, 0);
+		sm_exec(&b->lock_divisions, NULL, NULL, false, 0);
+		sm_exec(&b->lock_seats, NULL, NULL, false, 0);
+		sm_exec(&b->batch, v, NULL, false, 0);
 	}
 	else
 	{
 		Oid			types[1] = {TEXTOID};
 
-		sm_exec_sql(MEMBERS_LOCK_DIVISIONS_SQL, 0, NULL, NULL, NULL);
-		sm_exec_sql(MEMBERS_LOCK_SEATS_SQL, 0, NULL, NULL, NULL);
-		sm_exec_sql(MEMBERS_BATCH_SQL, 1, types, v, NULL);
+		sm_exec_sql(b->lock_divisions.sql, 0, NULL, NULL, NULL);
+		sm_exec_sql(b->lock_seats.sql, 0, NULL, NULL, NULL);
+		sm_exec_sql(b->batch.sql, 1, types, v, NULL);
 	}
 }
 
+/*
+ * Grants the new licences of a statement's new team or group memberships
+ * (the caller is connected to SPI); the sources the batch did not settle
+ * (existing licences, full divisions whose on_full is 'error', a second
+ * source of one licence) are then added row by row, in the statement's
+ * order, by the same code as a single invite.
+ */
+void
+sm_grant_new_sources(TriggerData *trig, bool groups)
+{
+	SPITupleTable *rest;
+	uint64		n;
+
+	run_grant_batch(trig, groups ? &group_batch : &team_batch);
+	rest = SPI_tuptable;
+	n = SPI_processed;
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+		HeapTuple	tup = rest->vals[i];
+		TupleDesc	desc = rest->tupdesc;
+		int64		user_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		int64		division_id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		char	   *kind = TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull));
+		int64		ref_id = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		TimestampTz added_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+
+		sm_add_source(user_id, division_id, kind, ref_id, true, added_at);
+	}
+}
 
 /* A deleted division's licences go, each with a 'removed' event (SPEC section 5). */
 static SeatQuery q_division_removed = {

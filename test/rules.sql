@@ -274,6 +274,27 @@ SELECT is((SELECT count(*)::int FROM seatmgr.license_events e JOIN seatmgr.divis
             WHERE d.name = 'Bulk' AND e.event = 'waitlisted' AND e.source_kind = 'team'), 70,
           'R6: ... with a waitlisted event for each waiting licence');
 
+-- R3 in bulk: one INSERT of 80 group memberships, the group granting Bulk
+-- (full) and an unlimited division; a member already licensed gains the source
+INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Open bulk');
+INSERT INTO seatmgr.groups (domain_id, name) VALUES (1, 'Bulk group');
+INSERT INTO seatmgr.group_grants (group_id, division_id)
+SELECT g.group_id, d.division_id FROM seatmgr.groups g, seatmgr.divisions d
+ WHERE g.name = 'Bulk group' AND d.name IN ('Bulk', 'Open bulk');
+INSERT INTO seatmgr.group_members (group_id, user_id, added_at)
+SELECT g.group_id, u.user_id, '2025-02-01'
+  FROM seatmgr.groups g, seatmgr.users u WHERE g.name = 'Bulk group' AND u.email LIKE 'bulk%' AND u.user_id % 3 <> 0;
+SELECT results_eq($$SELECT d.name, l.status, count(*)::int
+                      FROM seatmgr.licenses l JOIN seatmgr.divisions d USING (division_id)
+                     WHERE d.name IN ('Bulk', 'Open bulk') GROUP BY 1, 2 ORDER BY 1, 2$$,
+                  $$VALUES ('Bulk'::text, 'active'::text, 50), ('Bulk', 'waitlisted', 70), ('Open bulk', 'active', 80)$$,
+                  'R3: a bulk group membership gives a licence in each granted division (the full one waitlists nobody new: all hold one)');
+SELECT is((SELECT count(*)::int FROM seatmgr.license_sources s JOIN seatmgr.divisions d USING (division_id)
+            WHERE s.kind = 'group' AND d.name IN ('Bulk', 'Open bulk')), 160,
+          'R3: ... with a group source on every licence, existing ones included');
+SELECT is((SELECT c.active FROM seatmgr.seat_counts c JOIN seatmgr.divisions d USING (division_id) WHERE d.name = 'Bulk'), 50::bigint,
+          'R6: ... and the full division''s counter did not move');
+
 -- R9 a new source reactivates -----------------------------------------------------------
 -- deactivate users 2-5 the way a sweep does (status and the seat counter), to test R9 alone
 UPDATE seatmgr.licenses SET status = 'deactivated', deactivated_at = now()
