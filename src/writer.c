@@ -3,7 +3,7 @@
  * and the seat counters (issue 8).  The triggers (rules.c) and the sweep
  * (sweep.c) decide; this file writes.  Its set-based statements are .sql
  * files compiled in (src/sql/): a statement's new memberships
- * (members_batch.sql), a run's change set (apply_run.sql), and a deleted
+ * and group memberships (grant_batch.sql), a run's change set (apply_run.sql), and a deleted
  * division's licences.
  *
  * Every rule that gives or takes a licence row by row goes through the
