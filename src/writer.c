@@ -2,13 +2,12 @@
  * writer.c: the one module that writes licences, their sources and events,
  * and the seat counters (issue 8).  The triggers (rules.c) and the sweep
  * (sweep.c) decide; this file writes.  Its set-based statements are .sql
- * files compiled in (src/sql/): a statement's new memberships
- * and group memberships (grant_batch.sql), a run's change set (apply_run.sql), and a deleted
- * division's licences.
+ * files compiled in (src/sql/): a statement's new team and group
+ * memberships (grant_batch.sql), a run's change set (apply_run.sql); and a
+ * deleted division's licences.
  *
  * Every rule that gives or takes a licence row by row goes through the
- * functions here:
- * a source is added (R1-R4, R9) or dropped (R4, R5); a licence whose last
+ * functions here: a source is added (R1-R4, R9) or dropped (R4, R5); a licence whose last
  * source goes is removed; seats are counted per limited division in
  * seatmgr.seat_counts, whose row is the lock that keeps R6 true under any
  * concurrency: in READ COMMITTED the UPDATE waits and re-checks the count,
