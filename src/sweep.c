@@ -83,10 +83,10 @@ domain_is_big(int64 division_id)
 	return sm_get_bool(0, 1);
 }
 
-static SeatQuery q_user_change = {
-	"SELECT action, reason FROM (" CHANGES_SQL ") c WHERE user_id = $3",
-	3, {INT8OID, TIMESTAMPTZOID, INT8OID}
-};
+#define USER_CHANGE "SELECT action, reason FROM (" CHANGES_SQL ") c WHERE user_id = $3"
+
+static SeatQuery q_user_change = {USER_CHANGE, 3, {INT8OID, TIMESTAMPTZOID, INT8OID}};
+static SeatQuery q_user_change_big = {USER_CHANGE, 3, {INT8OID, TIMESTAMPTZOID, INT8OID}, NULL, true};
 
 /*
  * What a run of the division would do to the user now (seatmgr_explain):
@@ -98,7 +98,7 @@ sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason
 	Datum		v[3] = {Int64GetDatum(division_id), TimestampTzGetDatum(GetCurrentTimestamp()),
 	Int64GetDatum(user_id)};
 
-	sm_exec(&q_user_change, v, NULL, true, 1);
+	sm_exec(domain_is_big(division_id) ? &q_user_change_big : &q_user_change, v, NULL, true, 1);
 	if (SPI_processed == 0)
 		return false;
 	*action = sm_get_text(0, 1);
