@@ -24,9 +24,11 @@
 #   invites    one INSERT of INVITES_PER_1000 new team memberships per 1,000 users
 #              (users without a licence in the division first) through seatmgr's
 #              triggers against the bare insert of the same output rows into the
-#              copies (bench/invite_bulk_bare.sql)
+#              copies (bench/invite_bulk_bare.sql); and as many invites of users
+#              who hold a licence there already (a new source each)
 #   touch      seatmgr_touch of 100,000 ids against a bare UPDATE of the copy
 #   memory     peak backend RssAnon (sampled every 10 ms) of a run and a preview
+#              (and of floor B and the peer, for reference)
 #   predictable  with autovacuum off, five real runs back to back, each after
 #              moving a slice of users' activity so it has work, then a bulk
 #              load of PRED_INVITES_PER_1000 invites per 1,000 users and a run:
@@ -98,9 +100,9 @@ psql -X -q -d $DB -c 'CREATE EXTENSION seatmgr'
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $DB -c "$1"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 elapsed() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) printf "-"; else printf "%.2f", a / b }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ms() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.0f", v }'; }
+ms() { awk -v v="$1" 'BEGIN { if (v == "") printf "-"; else printf "%.0f", v }'; }
 
 # The tables any measurement writes, in both schemas: vacuumed before each
 # measurement so that none pays for the rolled-back rows of another.
@@ -132,12 +134,12 @@ timed_commit() {
     OUT=$(printf '%s\n' "$out" | sed '/^Time: /d' | tr '\n' ' ' | sed 's/ *$//')
 }
 
-# peak RssAnon (kB) of the backend running SQL inside BEGIN/ROLLBACK
+# peak RssAnon (kB) of the backend running PSQL_ARGS (-c SQL, -f FILE) inside BEGIN/ROLLBACK
 peak_kb() {
     local pidfile; pidfile=$(mktemp)
     vacuum_written
-    psql -X -q -d $DB -At -c 'BEGIN' -c "SELECT pg_backend_pid()" -c "SELECT pg_sleep(0.3)" \
-        -c "$1" -c 'ROLLBACK' >"$pidfile" 2>&1 &
+    psql -X -q -d $DB -At -v div="$div" -c 'BEGIN' -c "SELECT pg_backend_pid()" -c "SELECT pg_sleep(0.3)" \
+        "$@" -c 'ROLLBACK' >"$pidfile" 2>&1 &
     local psql_pid=$! pid="" peak=0 v
     while [ -z "$pid" ]; do pid=$(head -1 "$pidfile" 2>/dev/null | grep -E '^[0-9]+$' || true); sleep 0.01; done
     while kill -0 $psql_pid 2>/dev/null; do
@@ -257,6 +259,23 @@ for n in $SIZES; do
         "${R[$n,invites]}" "${R[$n,invites_new]}" "$inv_div" "$(ms ${R[$n,inv_seatmgr]})" "$(ms ${R[$n,inv_bare]})" "${R[$n,inv_same]}"
     [ "${R[$n,inv_same]}" = yes ] || printf '  seatmgr %s\n  bare    %s\n' "$chk_is" "$chk_ib"
 
+    # the same number of invites of users who already hold a licence there: a source each
+    q "CREATE TABLE bench.invites_lic AS SELECT * FROM bench.pick_invites($inv_div, $ninv, 3, true);
+       ANALYZE bench.invites_lic" >/dev/null
+    R[$n,invites_lic]=$(q "SELECT count(*) FROM bench.invites_lic")
+    declare -a Ls=() Lb=()
+    for ((r = 1; r <= RUNS; r++)); do
+        measure "$(rows_of seatmgr $inv_div)" -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT team_id, user_id FROM bench.invites_lic"
+        Ls+=("$MS"); chk_ls=$CHK
+        measure "$(rows_of floor $inv_div)" -v invites=bench.invites_lic -f "$B/invite_bulk_bare.sql"
+        Lb+=("$MS"); chk_lb=$CHK
+    done
+    R[$n,lic_seatmgr]=$(median "${Ls[@]}"); R[$n,lic_bare]=$(median "${Lb[@]}")
+    [ "$chk_ls" = "$chk_lb" ] && R[$n,lic_same]=yes || R[$n,lic_same]=NO
+    printf 'bulk invites of licensed users: %s: seatmgr %s ms, bare %s ms; same rows: %s\n' \
+        "${R[$n,invites_lic]}" "$(ms ${R[$n,lic_seatmgr]})" "$(ms ${R[$n,lic_bare]})" "${R[$n,lic_same]}"
+    [ "${R[$n,lic_same]}" = yes ] || printf '  seatmgr %s\n  bare    %s\n' "$chk_ls" "$chk_lb"
+
     # 3. activity
     ids="ARRAY(SELECT user_id FROM seatmgr.users ORDER BY user_id LIMIT 100000)"
     declare -a Ts=() Tb=()
@@ -271,9 +290,12 @@ for n in $SIZES; do
     printf 'touch 100,000 ids: seatmgr_touch %s ms, bare UPDATE %s ms\n' "$(ms ${R[$n,touch]})" "$(ms ${R[$n,touch_bare]})"
 
     # 4. memory
-    R[$n,mem_run]=$(peak_kb "SELECT count(*) FROM seatmgr_run($div)")
-    R[$n,mem_preview]=$(peak_kb "SELECT count(*) FROM seatmgr_run($div, preview => true)")
-    printf 'peak backend RssAnon: run %s kB, preview %s kB\n' "${R[$n,mem_run]}" "${R[$n,mem_preview]}"
+    R[$n,mem_run]=$(peak_kb -c "SELECT count(*) FROM seatmgr_run($div)")
+    R[$n,mem_preview]=$(peak_kb -c "SELECT count(*) FROM seatmgr_run($div, preview => true)")
+    R[$n,mem_floor_b]=$(peak_kb -f "$B/floor_b.sql")
+    R[$n,mem_peer]=$(peak_kb -c "SELECT count(*) FROM floor.peer_run($div)")
+    printf 'peak backend RssAnon: run %s kB, preview %s kB; floor B %s kB, peer %s kB\n' \
+        "${R[$n,mem_run]}" "${R[$n,mem_preview]}" "${R[$n,mem_floor_b]}" "${R[$n,mem_peer]}"
 
     # 5. predictability: committed runs, autovacuum off, statistics left as the runs leave them
     if [ "$PRED" = 1 ]; then
@@ -348,15 +370,15 @@ row() {  # row LABEL TARGET VALUE-PER-SIZE...
 }
 vals() {  # vals FORMAT-FUNCTION KEY: the figure of KEY for each size
     local f=$1 k=$2 s
-    for s in "${sizes[@]}"; do $f "${R[$s,$k]:-}"; done
+    for s in "${sizes[@]}"; do $f "${R[$s,$k]:-}"; echo; done
 }
 rat() {  # rat KEY-A KEY-B: A / B for each size
     local s
-    for s in "${sizes[@]}"; do ratio "${R[$s,$1]:-}" "${R[$s,$2]:-}"; done
+    for s in "${sizes[@]}"; do ratio "${R[$s,$1]:-}" "${R[$s,$2]:-}"; echo; done
 }
-asis() { printf '%s\n' "${1:--}"; }
-kb() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.1f MB", v / 1024 }'; }
-tps() { awk -v v="$1" 'BEGIN { if (v == "") print "-"; else printf "%.0f", v }'; }
+asis() { printf '%s' "${1:--}"; }
+kb() { awk -v v="$1" 'BEGIN { if (v == "") printf "-"; else printf "%.1f MB", v / 1024 }'; }
+tps() { awk -v v="$1" 'BEGIN { if (v == "") printf "-"; else printf "%.0f", v }'; }
 line() { local label=$1 target=$2; shift 2; local out=(); mapfile -t out < <("$@"); row "$label" "$target" "${out[@]}"; }
 
 printf '\n== seatmgr bench, shape %s, medians of %s rounds (ms unless said); %s cores, load average %s\n\n' \
@@ -385,6 +407,11 @@ line "bulk invites: seatmgr" "" vals ms inv_seatmgr
 line "bulk invites: bare insert of the same rows" "" vals ms inv_bare
 line "bulk invites: same output rows" "" vals asis inv_same
 line "bulk invites: seatmgr / bare" "<= 1.5" rat inv_seatmgr inv_bare
+line "bulk invites of licensed users (a source each)" "" vals asis invites_lic
+line "  seatmgr" "" vals ms lic_seatmgr
+line "  bare insert of the same rows" "" vals ms lic_bare
+line "  same output rows" "" vals asis lic_same
+line "  seatmgr / bare" "<= 1.5" rat lic_seatmgr lic_bare
 line "pgbench single invites: seatmgr tps" "" vals tps tps
 line "pgbench single invites: bare tps" "" vals tps tps_bare
 line "pgbench single invites: same output rows" "" vals asis tps_same
@@ -394,6 +421,8 @@ line "bare UPDATE of 100,000 users" "" vals ms touch_bare
 line "touch / bare UPDATE" "" rat touch touch_bare
 line "peak backend RssAnon: run" "" vals kb mem_run
 line "peak backend RssAnon: preview" "" vals kb mem_preview
+line "peak backend RssAnon: floor B" "" vals kb mem_floor_b
+line "peak backend RssAnon: peer run" "" vals kb mem_peer
 if [ "${#sizes[@]}" -gt 1 ]; then
     row "peak RssAnon of a run, ${sizes[-1]} / ${sizes[0]} users" "<= 1.2" \
         "$(ratio "${R[${sizes[-1]},mem_run]:-}" "${R[${sizes[0]},mem_run]:-}")"

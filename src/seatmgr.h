@@ -40,6 +40,8 @@ typedef struct SeatQuery
 
 extern int	sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount);
 extern int	sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls);
+struct ReturnSetInfo;
+extern int	sm_exec_into(SeatQuery *q, Datum *values, bool read_only, struct ReturnSetInfo *rsinfo);
 extern int	sm_exec_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
 extern int64 *sm_exec_ids(SeatQuery *q, Datum *values, uint64 *n);
 extern Datum sm_get(int row, int col, bool *isnull);

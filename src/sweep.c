@@ -59,9 +59,10 @@ advisory_unlock(uint16 kind, int64 id)
 #include "sql/changes.sql.h"
 
 
+/* a preview: the rows of seatmgr_run, run_id NULL */
 #define CHANGES_ORDERED \
-	"SELECT user_id, email, action, reason, last_active_at FROM (" CHANGES_SQL ") c" \
-	" ORDER BY step, ord, user_id"
+	"SELECT NULL::bigint, $1::bigint, user_id, email, action, reason, last_active_at" \
+	"  FROM (" CHANGES_SQL ") c ORDER BY step, ord, user_id"
 
 static SeatQuery q_changes = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}};
 static SeatQuery q_changes_big = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}, NULL, true};
@@ -246,30 +247,13 @@ sm_fail_interrupted_runs(void)
 	}
 }
 
-static void
-put_changes(ReturnSetInfo *rsinfo, int64 run_id, bool has_run, int64 division_id)
-{
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		Datum		values[7];
-		bool		nulls[7];
-
-		values[0] = Int64GetDatum(run_id);
-		nulls[0] = !has_run;
-		values[1] = Int64GetDatum(division_id);
-		nulls[1] = false;
-		for (int c = 0; c < 5; c++)
-			values[c + 2] = sm_get(i, c + 1, &nulls[c + 2]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-}
-
+/* a real run's rows, as it recorded them */
 static SeatQuery q_run_result = {
-	"SELECT c.user_id, u.email, c.action, c.reason, c.last_active_at"
+	"SELECT c.run_id, $2::bigint, c.user_id, u.email, c.action, c.reason, c.last_active_at"
 	"  FROM seatmgr.run_changes c JOIN seatmgr.users u ON u.user_id = c.user_id"
 	" WHERE c.run_id = $1"
 	" ORDER BY CASE c.action WHEN 'deactivated' THEN 1 WHEN 'added' THEN 2 ELSE 3 END, c.user_id",
-	1, {INT8OID}
+	2, {INT8OID, INT8OID}
 };
 
 static SeatQuery q_policy_divisions = {
@@ -335,8 +319,7 @@ seatmgr_run(PG_FUNCTION_ARGS)
 
 		if (preview)
 		{
-			sm_exec(domain_is_big(divisions[i]) ? &q_changes_big : &q_changes, v, NULL, true, 0);
-			put_changes(rsinfo, 0, false, divisions[i]);
+			sm_exec_into(domain_is_big(divisions[i]) ? &q_changes_big : &q_changes, v, true, rsinfo);
 			continue;
 		}
 		if (!advisory_lock(LOCK_DIVISION_RUN, divisions[i], false, false))
@@ -347,8 +330,8 @@ seatmgr_run(PG_FUNCTION_ARGS)
 		run_id = insert_run(divisions[i], "manual", now);
 		apply_run(run_id, divisions[i], now);
 		v[0] = Int64GetDatum(run_id);
-		sm_exec(&q_run_result, v, NULL, false, 0);
-		put_changes(rsinfo, run_id, true, divisions[i]);
+		v[1] = Int64GetDatum(divisions[i]);
+		sm_exec_into(&q_run_result, v, false, rsinfo);
 	}
 	SPI_finish();
 	return (Datum) 0;
@@ -531,16 +514,7 @@ seatmgr_run_export(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("run " INT64_FORMAT " does not exist", PG_GETARG_INT64(0)),
 				 errhint("seatmgr.run_history lists the runs.")));
-	sm_exec(&q_export, v, NULL, true, 0);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		Datum		values[7];
-		bool		nulls[7];
-
-		for (int c = 0; c < 7; c++)
-			values[c] = sm_get(i, c + 1, &nulls[c]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	sm_exec_into(&q_export, v, true, rsinfo);
 	SPI_finish();
 	return (Datum) 0;
 }

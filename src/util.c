@@ -5,6 +5,9 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "executor/tstoreReceiver.h"
+#include "funcapi.h"
+#include "nodes/params.h"
 #include "catalog/pg_type.h"
 #include "jit/jit.h"
 #include "optimizer/cost.h"
@@ -96,6 +99,47 @@ sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tco
 	rc = SPI_execute_plan(q->plan, values, nulls, read_only, tcount);
 	if (rc < 0)
 		elog(ERROR, "seatmgr: query \"%s\" failed: %s", q->sql, SPI_result_code_string(rc));
+	unpin_search_path(level);
+	return rc;
+}
+
+/*
+ * Runs a query whose rows go straight into a set-returning function's
+ * result (a tuplestore that spills to disk past work_mem), instead of first
+ * into SPI_tuptable, which holds every row in memory: a preview of a large
+ * division returns hundreds of thousands of rows.  The query's columns must
+ * be the function's.  Arguments are never NULL.
+ */
+int
+sm_exec_into(SeatQuery *q, Datum *values, bool read_only, ReturnSetInfo *rsinfo)
+{
+	int			level = pin_search_path(q);
+	SPIExecuteOptions options = {0};
+	ParamListInfo params;
+	DestReceiver *dest;
+	int			rc;
+
+	prepare(q);
+	params = makeParamList(q->nargs);
+	for (int i = 0; i < q->nargs; i++)
+	{
+		ParamExternData *prm = &params->params[i];
+
+		prm->value = values[i];
+		prm->isnull = false;
+		prm->pflags = PARAM_FLAG_CONST;
+		prm->ptype = q->argtypes[i];
+	}
+	dest = CreateDestReceiver(DestTuplestore);
+	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult, rsinfo->econtext->ecxt_per_query_memory,
+									false, NULL, NULL);
+	options.params = params;
+	options.read_only = read_only;
+	options.dest = dest;
+	rc = SPI_execute_plan_extended(q->plan, &options);
+	if (rc < 0)
+		elog(ERROR, "seatmgr: query \"%s\" failed: %s", q->sql, SPI_result_code_string(rc));
+	dest->rDestroy(dest);
 	unpin_search_path(level);
 	return rc;
 }
