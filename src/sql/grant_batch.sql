@@ -5,10 +5,12 @@
 -- table.  New licences (users without one in that division) are created
 -- with their source and event in one statement; in a limited division the
 -- oldest sources take the free seats and the rest are waitlisted, the seat
--- counter moving once per division (R6).  Divisions whose on_full is
--- 'error', existing licences (a new source, R9) and a second source of a new
--- licence are left to the row-by-row path: the statement returns those
--- source rows.  ON CONFLICT DO NOTHING makes the insert behave like a single
+-- counter moving once per division (R6).  An active or waitlisted licence
+-- gains the new source (locked first, as a single grant locks it, so that a
+-- removal of its last source waits or is waited for).  New licences in
+-- divisions whose on_full is 'error', deactivated licences (R9) and a second
+-- source of a new licence are left to the row-by-row path: the statement
+-- returns those source rows.  ON CONFLICT DO NOTHING makes the insert behave like a single
 -- grant when an unlimited division's licence is created concurrently; a
 -- limited division's counter is locked before.  $1 actor.
 -- Compiled into the library as GRANT_BATCH_SQL (src/writer.c).
@@ -20,6 +22,16 @@
      AND NOT EXISTS (SELECT 1 FROM seatmgr.licenses x
                       WHERE x.user_id = s.user_id AND x.division_id = s.division_id)
    ORDER BY s.user_id, s.division_id, s.added_at, s.ref_id),
+ ex AS (
+  SELECT s.user_id, s.division_id, s.kind, s.ref_id, s.added_at
+    FROM src s
+    JOIN seatmgr.divisions d ON d.division_id = s.division_id AND d.paid
+    JOIN seatmgr.licenses l ON l.user_id = s.user_id AND l.division_id = s.division_id
+   WHERE l.status IN ('active', 'waitlisted')
+   ORDER BY l.user_id FOR NO KEY UPDATE OF l),
+ exs AS (
+  INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)
+  SELECT user_id, division_id, kind, ref_id, added_at FROM ex ON CONFLICT DO NOTHING),
  r AS (
   SELECT n.*, row_number() OVER (PARTITION BY n.division_id ORDER BY n.added_at, n.user_id) AS rn,
          n.seat_limit - coalesce(c.active, n.seat_limit) AS free
@@ -47,4 +59,6 @@
 SELECT s.user_id, s.division_id, s.kind, s.ref_id, s.added_at FROM src s
  WHERE NOT EXISTS (SELECT 1 FROM done WHERE done.user_id = s.user_id AND done.division_id = s.division_id
                                         AND done.ref_id = s.ref_id)
+   AND NOT EXISTS (SELECT 1 FROM ex WHERE ex.user_id = s.user_id AND ex.division_id = s.division_id
+                                      AND ex.ref_id = s.ref_id)
  ORDER BY s.added_at, s.user_id, s.ref_id
