@@ -205,7 +205,7 @@ seatmgr_touch(PG_FUNCTION_ARGS)
  * unknown or NULL id fails the call before anything changes.
  */
 static SeatQuery q_touch_missing = {
-	"SELECT u.id FROM unnest($1::bigint[]) AS u(id)"
+	"SELECT u.id FROM pg_catalog.unnest($1::bigint[]) AS u(id)"
 	" WHERE u.id IS NULL OR NOT EXISTS (SELECT 1 FROM seatmgr.users x WHERE x.user_id = u.id)"
 	" LIMIT 1",
 	1, {INT8ARRAYOID}
@@ -257,12 +257,12 @@ seatmgr_touch_many(PG_FUNCTION_ARGS)
  */
 static SeatQuery q_explain = {
 	"SELECT l.division_id, l.status,"
-	"       array_agg(s.kind || coalesce(':' || s.ref_id, '') ORDER BY s.added_at, s.kind, s.ref_id)"
+	"       pg_catalog.array_agg(s.kind || coalesce(':' || s.ref_id, '') ORDER BY s.added_at, s.kind, s.ref_id)"
 	"         FILTER (WHERE s.kind IS NOT NULL),"
 	"       p.division_id IS NOT NULL, p.enabled,"
-	"       to_char(l.deactivated_at, 'YYYY-MM-DD'), l.deactivated_by_run,"
+	"       pg_catalog.to_char(l.deactivated_at, 'YYYY-MM-DD'), l.deactivated_by_run,"
 	"       p.revoke_inactive_after::text, p.grant_active_within::text,"
-	"       to_char(greatest(u.last_active_at, l.granted_at), 'YYYY-MM-DD')"
+	"       pg_catalog.to_char(greatest(u.last_active_at, l.granted_at), 'YYYY-MM-DD')"
 	"  FROM seatmgr.licenses l"
 	"  JOIN seatmgr.users u ON u.user_id = l.user_id"
 	"  LEFT JOIN seatmgr.policies p ON p.division_id = l.division_id"

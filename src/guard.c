@@ -57,7 +57,7 @@ seatmgr_guard_maintained(PG_FUNCTION_ARGS)
 }
 
 static SeatQuery q_count_licenses = {
-	"SELECT count(*) FROM seatmgr.licenses", 0, {0}
+	"SELECT pg_catalog.count(*) FROM seatmgr.licenses", 0, {0}
 };
 
 Datum

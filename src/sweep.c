@@ -141,7 +141,7 @@ static SeatQuery q_has_policy = {
 };
 
 static SeatQuery q_finish_run = {
-	"UPDATE seatmgr.runs SET status = 'succeeded', finished_at = clock_timestamp(),"
+	"UPDATE seatmgr.runs SET status = 'succeeded', finished_at = pg_catalog.clock_timestamp(),"
 	"       users_added = $2, users_deactivated = $3 WHERE run_id = $1",
 	3, {INT8OID, INT4OID, INT4OID}
 };
@@ -213,7 +213,7 @@ static SeatQuery q_stale_runs = {
 };
 
 static SeatQuery q_fail_run = {
-	"UPDATE seatmgr.runs SET status = 'failed', finished_at = clock_timestamp(), error = $2"
+	"UPDATE seatmgr.runs SET status = 'failed', finished_at = pg_catalog.clock_timestamp(), error = $2"
 	" WHERE run_id = $1 AND status = 'in_progress'",
 	2, {INT8OID, TEXTOID}
 };
@@ -339,7 +339,7 @@ seatmgr_run(PG_FUNCTION_ARGS)
 
 static SeatQuery q_due = {
 	"SELECT division_id FROM seatmgr.policies"
-	" WHERE enabled AND next_run_at <= now() ORDER BY next_run_at, division_id",
+	" WHERE enabled AND next_run_at <= pg_catalog.now() ORDER BY next_run_at, division_id",
 	0, {0}
 };
 
@@ -365,7 +365,7 @@ scheduled_run(int64 division_id)
 	{
 		static SeatQuery q_still_due = {
 			"SELECT 1 FROM seatmgr.policies"
-			" WHERE division_id = $1 AND enabled AND next_run_at <= now()",
+			" WHERE division_id = $1 AND enabled AND next_run_at <= pg_catalog.now()",
 			1, {INT8OID}
 		};
 		Datum		v[1] = {Int64GetDatum(division_id)};

@@ -329,7 +329,7 @@ check_interval(Row *r, const char *column)
  */
 
 static SeatQuery q_email_taken = {
-	"SELECT user_id FROM seatmgr.users WHERE lower(email) = lower($1) AND user_id <> $2 LIMIT 1",
+	"SELECT user_id FROM seatmgr.users WHERE pg_catalog.lower(email) = pg_catalog.lower($1) AND user_id <> $2 LIMIT 1",
 	2, {TEXTOID, INT8OID}
 };
 

@@ -156,7 +156,7 @@ error_division_full(Division *d, int64 user_id)
  * restarts (SPEC section 2).
  */
 static SeatQuery q_promote = {
-	"UPDATE seatmgr.licenses l SET status = 'active', granted_at = now()"
+	"UPDATE seatmgr.licenses l SET status = 'active', granted_at = pg_catalog.now()"
 	"  FROM (SELECT user_id FROM seatmgr.licenses"
 	"         WHERE division_id = $1 AND status = 'waitlisted'"
 	"         ORDER BY granted_at, user_id LIMIT 1 FOR UPDATE) w"
@@ -243,7 +243,7 @@ static SeatQuery q_create_license = {
 	" e AS ("
 	"  INSERT INTO seatmgr.license_events (user_id, division_id, event, source_kind, source_ref, actor)"
 	"  SELECT user_id, $2, CASE $3 WHEN 'active' THEN 'granted' ELSE 'waitlisted' END, $5, $6, $7 FROM l)"
-	"SELECT count(*) FROM l",
+	"SELECT pg_catalog.count(*) FROM l",
 	7, {INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID, INT8OID, TEXTOID}
 };
 
@@ -274,7 +274,7 @@ static SeatQuery q_insert_source = {
 };
 
 static SeatQuery q_reactivate = {
-	"UPDATE seatmgr.licenses SET status = $3, granted_at = now(),"
+	"UPDATE seatmgr.licenses SET status = $3, granted_at = pg_catalog.now(),"
 	"       deactivated_at = NULL, deactivated_by_run = NULL"
 	" WHERE user_id = $1 AND division_id = $2",
 	3, {INT8OID, INT8OID, TEXTOID}
@@ -506,7 +506,7 @@ sm_remove_license(int64 user_id, int64 division_id, const char *kind)
 }
 
 static SeatQuery q_count_active = {
-	"SELECT count(*) FROM seatmgr.licenses WHERE division_id = $1 AND status = 'active'",
+	"SELECT pg_catalog.count(*) FROM seatmgr.licenses WHERE division_id = $1 AND status = 'active'",
 	1, {INT8OID}
 };
 
@@ -545,7 +545,7 @@ count_active(int64 division_id)
 }
 
 static SeatQuery q_promote_all = {
-	"UPDATE seatmgr.licenses SET status = 'active', granted_at = now()"
+	"UPDATE seatmgr.licenses SET status = 'active', granted_at = pg_catalog.now()"
 	" WHERE division_id = $1 AND status = 'waitlisted' RETURNING user_id",
 	1, {INT8OID}
 };

@@ -51,7 +51,7 @@ old AS (
 -- R6: the seat counter moves by what the run gave minus what it freed
  seats AS (
   UPDATE seatmgr.seat_counts SET active = active
-         + (SELECT count(*) FROM promo) + (SELECT count(*) FROM granted)
-         - (SELECT count(*) FROM deact WHERE was = 'active')
+         + (SELECT pg_catalog.count(*) FROM promo) + (SELECT pg_catalog.count(*) FROM granted)
+         - (SELECT pg_catalog.count(*) FROM deact WHERE was = 'active')
    WHERE division_id = $1 AND $5)
-SELECT (SELECT count(*) FROM deact), (SELECT count(*) FROM promo) + (SELECT count(*) FROM granted)
+SELECT (SELECT pg_catalog.count(*) FROM deact), (SELECT pg_catalog.count(*) FROM promo) + (SELECT pg_catalog.count(*) FROM granted)

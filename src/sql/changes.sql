@@ -28,7 +28,7 @@ WITH p AS (
                              JOIN seatmgr.divisions gd ON gd.division_id = gg.division_id
                             WHERE s.user_id = l.user_id AND s.division_id = l.division_id
                               AND s.kind = 'group'
-                            GROUP BY s.ref_id HAVING count(DISTINCT gd.product) > 1)
+                            GROUP BY s.ref_id HAVING pg_catalog.count(DISTINCT gd.product) > 1)
                 THEN 'multi-product group'
          END AS exception
     FROM p
@@ -39,15 +39,15 @@ WITH p AS (
  inactive AS (SELECT * FROM idle WHERE status = 'active' OR exception IS NULL),
  free AS MATERIALIZED (
   SELECT CASE WHEN p.seat_limit IS NOT NULL THEN greatest(p.seat_limit
-           - (SELECT count(*) FROM seatmgr.licenses l
+           - (SELECT pg_catalog.count(*) FROM seatmgr.licenses l
                WHERE l.division_id = $1 AND l.status = 'active')
-           + (SELECT count(*) FROM inactive i WHERE i.exception IS NULL AND i.status = 'active'), 0)
+           + (SELECT pg_catalog.count(*) FROM inactive i WHERE i.exception IS NULL AND i.status = 'active'), 0)
          END AS seats
     FROM p),
 -- R6/R8: the waitlist first, oldest first
  waiters AS (
   SELECT l.user_id, u.email, u.last_active_at,
-         row_number() OVER (ORDER BY l.granted_at, l.user_id) AS rn
+         pg_catalog.row_number() OVER (ORDER BY l.granted_at, l.user_id) AS rn
     FROM p
     JOIN seatmgr.licenses l ON l.division_id = $1 AND l.status = 'waitlisted'
     JOIN seatmgr.users u ON u.user_id = l.user_id AND u.domain_id = (SELECT p.domain_id FROM p)
@@ -55,7 +55,7 @@ WITH p AS (
 -- R8: free, non-excluded users active within W, most recently active first
  candidates AS (
   SELECT u.user_id, u.email, u.last_active_at,
-         row_number() OVER (ORDER BY u.last_active_at DESC, u.user_id) AS rn
+         pg_catalog.row_number() OVER (ORDER BY u.last_active_at DESC, u.user_id) AS rn
     FROM p
     JOIN seatmgr.users u ON u.domain_id = (SELECT p.domain_id FROM p)
     LEFT JOIN seatmgr.licenses l ON l.user_id = u.user_id AND l.division_id = $1
@@ -68,7 +68,7 @@ WITH p AS (
      AND NOT EXISTS (SELECT 1 FROM seatmgr.exclusions e
                        JOIN seatmgr.group_members gm ON gm.group_id = e.group_id
                       WHERE gm.user_id = u.user_id)),
- nwait AS MATERIALIZED (SELECT count(*) AS n FROM waiters)
+ nwait AS MATERIALIZED (SELECT pg_catalog.count(*) AS n FROM waiters)
 SELECT i.user_id, i.email,
        CASE WHEN i.exception IS NULL THEN 'deactivated' ELSE 'skipped' END AS action,
        coalesce(i.exception, 'inactive') AS reason, i.last_active_at,

@@ -33,7 +33,7 @@
   INSERT INTO seatmgr.license_sources (user_id, division_id, kind, ref_id, added_at)
   SELECT user_id, division_id, kind, ref_id, added_at FROM ex ON CONFLICT DO NOTHING),
  r AS (
-  SELECT n.*, row_number() OVER (PARTITION BY n.division_id ORDER BY n.added_at, n.user_id) AS rn,
+  SELECT n.*, pg_catalog.row_number() OVER (PARTITION BY n.division_id ORDER BY n.added_at, n.user_id) AS rn,
          n.seat_limit - coalesce(c.active, n.seat_limit) AS free
     FROM n LEFT JOIN seatmgr.seat_counts c ON c.division_id = n.division_id AND n.seat_limit IS NOT NULL),
  l AS (
@@ -53,7 +53,7 @@
          kind, ref_id, $1 FROM done ORDER BY added_at, user_id),
  k AS (
   UPDATE seatmgr.seat_counts c SET active = c.active + x.seats
-    FROM (SELECT division_id, count(*) AS seats FROM done
+    FROM (SELECT division_id, pg_catalog.count(*) AS seats FROM done
            WHERE seat_limit IS NOT NULL AND status = 'active' GROUP BY division_id) x
    WHERE c.division_id = x.division_id)
 SELECT s.user_id, s.division_id, s.kind, s.ref_id, s.added_at FROM src s
