@@ -589,24 +589,29 @@ validate_policies(Relation rel, Row *n, Row *o)
 }
 
 
+/* A membership: the user joins a team or a group of the same domain, once. */
+static HeapTuple
+validate_membership(Relation rel, Row *n, Row *o, Entity container, const char *container_col,
+					const char *duplicate_fmt)
+{
+	validate_link(n, container, container_col, E_USER, "user_id");
+	check_time(n, "added_at", false);
+	check_duplicate(n, o, rel, container_col, "user_id", duplicate_fmt);
+	return n->tuple;
+}
+
 static HeapTuple
 validate_team_members(Relation rel, Row *n, Row *o)
 {
-	validate_link(n, E_TEAM, "team_id", E_USER, "user_id");
-	check_time(n, "added_at", false);
-	check_duplicate(n, o, rel, "team_id", "user_id",
-					"user " INT64_FORMAT " is already a member of team " INT64_FORMAT);
-	return n->tuple;
+	return validate_membership(rel, n, o, E_TEAM, "team_id",
+							   "user " INT64_FORMAT " is already a member of team " INT64_FORMAT);
 }
 
 static HeapTuple
 validate_group_members(Relation rel, Row *n, Row *o)
 {
-	validate_link(n, E_GROUP, "group_id", E_USER, "user_id");
-	check_time(n, "added_at", false);
-	check_duplicate(n, o, rel, "group_id", "user_id",
-					"user " INT64_FORMAT " is already a member of group " INT64_FORMAT);
-	return n->tuple;
+	return validate_membership(rel, n, o, E_GROUP, "group_id",
+							   "user " INT64_FORMAT " is already a member of group " INT64_FORMAT);
 }
 
 static HeapTuple
