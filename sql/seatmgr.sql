@@ -230,9 +230,11 @@ COMMENT ON TABLE seatmgr.license_events IS 'Every licence change, from a trigger
 
 -- One validation function (BEFORE) and one rules function (AFTER; BEFORE
 -- DELETE for users, whose seats go back before the cascade) per table, named
--- after it, in C.  SECURITY DEFINER: an application role needs no privilege
--- on the tables a row refers to (as with foreign keys), only on the table it
--- writes.  The same block is in the 0.1.0 -> 0.2.0 update.
+-- after it, in C.  An application role needs no privilege on the tables a
+-- row refers to (as with foreign keys), only on the table it writes: the
+-- rules are SECURITY DEFINER, and the validation functions, which must know
+-- the role writing to check its scope (R20), switch to their owner
+-- themselves (src/access.c).  The same block is in the 0.1.0 -> 0.2.0 update.
 DO $$
 DECLARE
     t text;
@@ -241,7 +243,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['domains', 'divisions', 'teams', 'users', 'team_members', 'shares',
                              'groups', 'group_members', 'group_grants', 'exclusions', 'policies'] LOOP
         EXECUTE pg_catalog.format(
-            'CREATE FUNCTION seatmgr.%I() RETURNS trigger AS %L, %L LANGUAGE C SECURITY DEFINER
+            'CREATE FUNCTION seatmgr.%I() RETURNS trigger AS %L, %L LANGUAGE C
              SET search_path = pg_catalog, pg_temp', 'validate_' || t, 'MODULE_PATHNAME', 'seatmgr_validate_' || t);
         EXECUTE pg_catalog.format('COMMENT ON FUNCTION seatmgr.%I() IS %L', 'validate_' || t,
             'Internal: rejects bad rows of seatmgr.' || t || ' with a message that names the bad value (SPEC section 5)');
@@ -295,28 +297,28 @@ CREATE TRIGGER seatmgr_rules_insert AFTER INSERT ON seatmgr.group_members
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION seatmgr_grant_license(user_id bigint, division_id bigint) RETURNS text
-    AS 'MODULE_PATHNAME', 'seatmgr_grant_license' LANGUAGE C SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_grant_license' LANGUAGE C SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_grant_license(bigint, bigint) IS 'R4: gives the user a licence in the division with source admin; returns the licence status (active or waitlisted)';
 
 CREATE FUNCTION seatmgr_remove_license(user_id bigint, division_id bigint) RETURNS void
-    AS 'MODULE_PATHNAME', 'seatmgr_remove_license' LANGUAGE C SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_remove_license' LANGUAGE C SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_remove_license(bigint, bigint) IS 'R4: removes every source of the licence and the user''s memberships of the division''s teams; refuses licences held through a group';
 
 CREATE FUNCTION seatmgr_touch(user_id bigint, at timestamptz DEFAULT pg_catalog.now()) RETURNS void
-    AS 'MODULE_PATHNAME', 'seatmgr_touch' LANGUAGE C SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_touch' LANGUAGE C SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_touch(bigint, timestamptz) IS 'Records activity of one user; never moves last_active_at backwards';
 
 CREATE FUNCTION seatmgr_touch(user_ids bigint[], at timestamptz DEFAULT pg_catalog.now()) RETURNS void
-    AS 'MODULE_PATHNAME', 'seatmgr_touch_many' LANGUAGE C SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_touch_many' LANGUAGE C SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_touch(bigint[], timestamptz) IS 'Records activity of many users in one statement; never moves last_active_at backwards';
 
 CREATE FUNCTION seatmgr_explain(user_id bigint)
     RETURNS TABLE (division_id bigint, status text, sources text[], verdict text)
-    AS 'MODULE_PATHNAME', 'seatmgr_explain' LANGUAGE C STABLE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_explain' LANGUAGE C STABLE SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_explain(bigint) IS 'Why the user holds each licence (its sources) and what the next run would do to it';
 
@@ -384,7 +386,7 @@ $$;
 CREATE FUNCTION seatmgr_run(division_id bigint DEFAULT NULL, preview boolean DEFAULT false)
     RETURNS TABLE (run_id bigint, division_id bigint, user_id bigint, email text,
                    action text, reason text, last_active_at timestamptz)
-    AS 'MODULE_PATHNAME', 'seatmgr_run' LANGUAGE C VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_run' LANGUAGE C VOLATILE SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_run(bigint, boolean) IS 'Runs the policy of one division (NULL: every division with a policy) now; with preview => true returns the changes a real run would make and writes nothing (R10)';
 
@@ -400,7 +402,7 @@ REVOKE ALL ON PROCEDURE seatmgr_sweep() FROM PUBLIC;
 CREATE FUNCTION seatmgr_run_export(run_id bigint)
     RETURNS TABLE (run_id bigint, run_date date, division text, email text,
                    action text, reason text, last_active_at timestamptz)
-    AS 'MODULE_PATHNAME', 'seatmgr_run_export' LANGUAGE C STABLE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'seatmgr_run_export' LANGUAGE C STABLE SECURITY INVOKER
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_run_export(bigint) IS 'The CSV export of one run: \copy (SELECT * FROM seatmgr_run_export(7)) TO ''run-7.csv'' CSV HEADER';
 REVOKE ALL ON FUNCTION seatmgr_run_export(bigint) FROM PUBLIC;
@@ -496,13 +498,6 @@ CREATE FUNCTION seatmgr.progress_rows(
     AS 'MODULE_PATHNAME', 'seatmgr_progress' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION seatmgr.progress_rows() IS 'Internal: the shared-memory slots behind seatmgr.progress';
 REVOKE ALL ON FUNCTION seatmgr.progress_rows() FROM PUBLIC;
-
-CREATE VIEW seatmgr.progress AS
-SELECT p.pid, p.run_id, p.division_id, d.name AS division, p.phase, p.started_at,
-       p.changes_planned, p.users_deactivated, p.users_added
-  FROM seatmgr.progress_rows() p
-  LEFT JOIN seatmgr.divisions d ON d.division_id = p.division_id;
-COMMENT ON VIEW seatmgr.progress IS 'Runs in progress right now, with phase and counts, read from shared memory like pg_stat_progress_vacuum (empty unless seatmgr is in shared_preload_libraries)';
 
 ------------------------------------------------------------------------------
 -- Guards (0.2.0): deleted divisions, maintained tables, DROP EXTENSION

@@ -12,11 +12,11 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-PG_FUNCTION_INFO_V1(seatmgr_grant_license);
-PG_FUNCTION_INFO_V1(seatmgr_remove_license);
-PG_FUNCTION_INFO_V1(seatmgr_touch);
-PG_FUNCTION_INFO_V1(seatmgr_touch_many);
-PG_FUNCTION_INFO_V1(seatmgr_explain);
+SM_SCOPED_FUNCTION(grant_license)
+SM_SCOPED_FUNCTION(remove_license)
+SM_SCOPED_FUNCTION(touch)
+SM_SCOPED_FUNCTION(touch_many)
+SM_SCOPED_FUNCTION(explain)
 
 static SeatQuery q_user = {
 	"SELECT domain_id FROM seatmgr.users WHERE user_id = $1", 1, {INT8OID}
@@ -34,26 +34,30 @@ user_domain(int64 user_id)
 	return sm_get_int64(0, 1, NULL);
 }
 
-/* Loads the division and checks that the user belongs to its domain. */
+/*
+ * Loads the division and checks that both lie in the caller's admin scope
+ * (R20: 42501 naming the id), then that the user belongs to its domain.
+ */
 static void
-user_and_division(int64 user_id, int64 division_id, Division *d)
+user_and_division(SmCaller *c, int64 user_id, int64 division_id, Division *d)
 {
 	int64		domain = user_domain(user_id);
 
 	if (!sm_load_division(division_id, d))
 		sm_error_missing("division", division_id);
+	sm_require(c, SM_ADMIN, "division", division_id, d->domain_id, division_id, false);
+	sm_require(c, SM_ADMIN, "user", user_id, domain, 0, false);
 	if (d->domain_id != domain)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("%s belongs to domain \"%s\", not to domain \"%s\" of division " INT64_FORMAT,
-						sm_user_label(user_id), sm_domain_name(domain),
-						sm_domain_name(d->domain_id), division_id),
+				 errmsg("user " INT64_FORMAT " belongs to domain " INT64_FORMAT ", not to domain " INT64_FORMAT " of division " INT64_FORMAT,
+						user_id, domain, d->domain_id, division_id),
 				 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
 }
 
 /* R4: seatmgr_grant_license(user_id, division_id) adds the source admin. */
-Datum
-seatmgr_grant_license(PG_FUNCTION_ARGS)
+static Datum
+grant_license(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	int64		user_id;
 	int64		division_id;
@@ -66,7 +70,7 @@ seatmgr_grant_license(PG_FUNCTION_ARGS)
 	user_id = PG_GETARG_INT64(0);
 	division_id = PG_GETARG_INT64(1);
 	SPI_connect();
-	user_and_division(user_id, division_id, &d);
+	user_and_division(c, user_id, division_id, &d);
 	if (!d.paid)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -119,8 +123,8 @@ static SeatQuery q_leave_teams = {
  * the licence; a licence held through a group is the identity provider's
  * to remove.
  */
-Datum
-seatmgr_remove_license(PG_FUNCTION_ARGS)
+static Datum
+remove_license(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	int64		user_id;
 	int64		division_id;
@@ -134,21 +138,20 @@ seatmgr_remove_license(PG_FUNCTION_ARGS)
 	v[0] = Int64GetDatum(user_id);
 	v[1] = Int64GetDatum(division_id);
 	SPI_connect();
-	user_domain(user_id);
+	user_and_division(c, user_id, division_id, &d);
 	sm_exec(&q_lock_memberships, v, NULL, false, 0);
-	user_and_division(user_id, division_id, &d);
 	sm_exec(&q_has_license, v, NULL, false, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("%s holds no license in division " INT64_FORMAT " (\"%s\")",
-						sm_user_label(user_id), division_id, d.name)));
+				 errmsg("user " INT64_FORMAT " holds no license in division " INT64_FORMAT " (\"%s\")",
+						user_id, division_id, d.name)));
 	sm_exec(&q_group_source, v, NULL, false, 1);
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("license of %s in division " INT64_FORMAT " is held through group " INT64_FORMAT " (\"%s\")",
-						sm_user_label(user_id), division_id,
+				 errmsg("license of user " INT64_FORMAT " in division " INT64_FORMAT " is held through group " INT64_FORMAT " (\"%s\")",
+						user_id, division_id,
 						sm_get_int64(0, 1, NULL), sm_get_text(0, 2)),
 				 errhint("Remove the user from the group, or the group's grant of the division, in seatmgr.group_members or seatmgr.group_grants.")));
 	/* the licence first, so its event names the admin, then the teams */
@@ -181,8 +184,8 @@ static SeatQuery q_touch = {
 };
 
 /* seatmgr_touch(user_id, at): activity never moves backwards. */
-Datum
-seatmgr_touch(PG_FUNCTION_ARGS)
+static Datum
+touch(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	Datum		v[2];
 
@@ -193,6 +196,8 @@ seatmgr_touch(PG_FUNCTION_ARGS)
 	v[0] = PG_GETARG_DATUM(0);
 	v[1] = TimestampTzGetDatum(touch_time(fcinfo));
 	SPI_connect();
+	if (!sm_unscoped(c, SM_APP))
+		sm_require(c, SM_APP, "user", PG_GETARG_INT64(0), user_domain(PG_GETARG_INT64(0)), 0, false);
 	sm_exec(&q_touch, v, NULL, false, 0);
 	if (SPI_processed == 0)
 		user_domain(PG_GETARG_INT64(0));	/* unknown ids are errors */
@@ -222,8 +227,14 @@ static SeatQuery q_touch_many = {
 	2, {INT8ARRAYOID, TIMESTAMPTZOID}
 };
 
-Datum
-seatmgr_touch_many(PG_FUNCTION_ARGS)
+/* the domains of a batch, for a scoped caller */
+static SeatQuery q_touch_domains = {
+	"SELECT u.user_id, u.domain_id FROM seatmgr.users u WHERE u.user_id = ANY ($1::bigint[]) ORDER BY u.user_id",
+	1, {INT8ARRAYOID}
+};
+
+static Datum
+touch_many(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	Datum		v[2];
 
@@ -245,6 +256,12 @@ seatmgr_touch_many(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("user_ids must not contain NULL")));
 		sm_error_missing("user", id);
+	}
+	if (!sm_unscoped(c, SM_APP))
+	{
+		sm_exec(&q_touch_domains, v, NULL, true, 0);
+		for (uint64 i = 0; i < SPI_processed; i++)
+			sm_require(c, SM_APP, "user", sm_get_int64(i, 1, NULL), sm_get_int64(i, 2, NULL), 0, false);
 	}
 	sm_exec(&q_touch_many, v, NULL, false, 0);
 	SPI_finish();
@@ -277,6 +294,7 @@ static SeatQuery q_explain = {
 
 typedef struct ExplainRow
 {
+	bool		hidden;			/* out of the caller's scope */
 	Datum		division_id;
 	Datum		status;
 	Datum		sources;
@@ -332,8 +350,8 @@ verdict(ExplainRow *r, int64 user_id)
 					r->deactivated_on, r->deactivated_by_run, when);
 }
 
-Datum
-seatmgr_explain(PG_FUNCTION_ARGS)
+static Datum
+explain(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64		user_id;
@@ -347,7 +365,7 @@ seatmgr_explain(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
-	user_domain(user_id);
+	sm_require(c, SM_ANY, "user", user_id, user_domain(user_id), 0, false);
 	sm_exec(&q_explain, v, NULL, true, 0);
 	n = SPI_processed;
 	rows = palloc0(sizeof(ExplainRow) * (n + 1));
@@ -356,6 +374,12 @@ seatmgr_explain(PG_FUNCTION_ARGS)
 		ExplainRow *r = &rows[i];
 		bool		isnull;
 
+		/* R20: a division scope explains the licence of its division only */
+		if (!sm_may(c, SM_ANY, 0, sm_get_int64(i, 1, NULL), false))
+		{
+			r->hidden = true;
+			continue;
+		}
 		r->division_id = Int64GetDatum(sm_get_int64(i, 1, NULL));
 		r->status_str = sm_get_text(i, 2);
 		r->status = CStringGetTextDatum(r->status_str);
@@ -375,6 +399,9 @@ seatmgr_explain(PG_FUNCTION_ARGS)
 	{
 		Datum		values[4];
 		bool		nulls[4] = {false, false, rows[i].sources_null, false};
+
+		if (rows[i].hidden)
+			continue;
 
 		values[0] = rows[i].division_id;
 		values[1] = rows[i].status;

@@ -11,6 +11,7 @@
  * sweep.c     the sweep: seatmgr_run, seatmgr_sweep, seatmgr_run_export
  * progress.c  runs in progress in shared memory (seatmgr.progress)
  * guard.c     refuses writes to maintained tables and dropping live data
+ * access.c    who may do what: seatmgr_allow, scopes, row-level security
  * worker.c    the launcher that cleans up after a crash
  */
 #ifndef SEATMGR_H
@@ -53,11 +54,52 @@ extern char *sm_actor(void);
 extern void sm_check_time(const char *what, TimestampTz t, bool future_ok);
 extern void sm_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern bool sm_restoring(void);
+extern bool sm_index_probe(const char *table, const char *index, int nkeys, const int64 *keys,
+						   const char *const *fetch_cols, int64 *fetched, bool self);
+
+/* access.c: the kinds of access (SPEC section 8) and the caller's scope */
+#define SM_APP		1
+#define SM_READER	2
+#define SM_ADMIN	4
+#define SM_ANY		(SM_APP | SM_READER | SM_ADMIN)
+
+typedef struct SmCaller
+{
+	Oid			user;			/* the role that called seatmgr */
+	Oid			owner;			/* the function's owner, whom seatmgr acts as */
+	Oid			save_user;
+	int			save_sec;
+} SmCaller;
+
+extern void sm_enter(FunctionCallInfo fcinfo, SmCaller *c);
+extern void sm_leave(SmCaller *c);
+extern bool sm_may(SmCaller *c, int kinds, int64 domain_id, int64 division_id, bool domain_wide);
+extern bool sm_unscoped(SmCaller *c, int kinds);
+extern void sm_require(SmCaller *c, int kinds, const char *what, int64 id, int64 domain_id,
+					   int64 division_id, bool domain_wide);
+extern bool sm_has_kind(SmCaller *c, int kinds);
+extern void sm_deny(SmCaller *c, const char *what, int64 id, const char *hint) pg_attribute_noreturn();
+
+/*
+ * An SQL function that checks its caller's scope: SECURITY INVOKER in SQL;
+ * name(fcinfo, caller) runs as the function's owner (src/access.c).
+ */
+#define SM_SCOPED_FUNCTION(name) \
+	static Datum name(FunctionCallInfo fcinfo, SmCaller *c); \
+	PG_FUNCTION_INFO_V1(seatmgr_##name); \
+	Datum \
+	seatmgr_##name(PG_FUNCTION_ARGS) \
+	{ \
+		SmCaller	c; \
+		Datum		result; \
+		sm_enter(fcinfo, &c); \
+		result = name(fcinfo, &c); \
+		sm_leave(&c); \
+		return result; \
+	}
 
 /* ereport helpers for the errors every entry point shares */
 extern void sm_error_missing(const char *what, int64 id) pg_attribute_noreturn();
-extern char *sm_user_label(int64 user_id);
-extern char *sm_domain_name(int64 domain_id);
 
 /* row.c: the rows a trigger is given */
 typedef struct Row

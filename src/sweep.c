@@ -30,9 +30,9 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 
-PG_FUNCTION_INFO_V1(seatmgr_run);
+SM_SCOPED_FUNCTION(run)
 PG_FUNCTION_INFO_V1(seatmgr_sweep);
-PG_FUNCTION_INFO_V1(seatmgr_run_export);
+SM_SCOPED_FUNCTION(run_export)
 
 /* advisory lock field4 values no user-level advisory lock uses (1 and 2) */
 #define LOCK_DIVISION_RUN	0x5301
@@ -261,11 +261,33 @@ static SeatQuery q_policy_divisions = {
 };
 
 /*
+ * R20/R21: a preview needs reader (or admin) access to the division, a real
+ * run admin access; a preview right is never a run right.
+ */
+static bool
+may_run(SmCaller *c, int64 division_id, bool preview)
+{
+	return sm_may(c, preview ? SM_READER | SM_ADMIN : SM_ADMIN, 0, division_id, false);
+}
+
+static void
+require_run(SmCaller *c, int64 division_id, bool preview)
+{
+	if (may_run(c, division_id, preview))
+		return;
+	if (!preview && may_run(c, division_id, true))
+		sm_deny(c, "division", division_id,
+				psprintf("A reader previews only: SELECT * FROM seatmgr_run(" INT64_FORMAT ", preview => true);",
+						 division_id));
+	sm_deny(c, "division", division_id, NULL);
+}
+
+/*
  * seatmgr_run(division_id, preview): runs the policy of one division, or of
  * every division with a policy, now, in the caller's transaction.
  */
-Datum
-seatmgr_run(PG_FUNCTION_ARGS)
+static Datum
+run(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bool		preview;
@@ -281,7 +303,22 @@ seatmgr_run(PG_FUNCTION_ARGS)
 	SPI_connect();
 
 	if (PG_ARGISNULL(0))
+	{
+		uint64		kept = 0;
+
+		/* a scoped role runs the divisions of its scope (R20) */
+		if (!sm_has_kind(c, preview ? SM_READER | SM_ADMIN : SM_ADMIN))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for %s", preview ? "a preview" : "a real run"),
+					 errhint(preview ? "A preview needs reader or admin access (seatmgr_allow)."
+							 : "A real run needs admin access; a reader previews with seatmgr_run(NULL, preview => true).")));
 		divisions = sm_exec_ids(&q_policy_divisions, NULL, &n);
+		for (uint64 i = 0; i < n; i++)
+			if (may_run(c, divisions[i], preview))
+				divisions[kept++] = divisions[i];
+		n = kept;
+	}
 	else
 	{
 		Datum		v[1] = {PG_GETARG_DATUM(0)};
@@ -294,6 +331,7 @@ seatmgr_run(PG_FUNCTION_ARGS)
 		if (SPI_processed == 0)
 			sm_error_missing("division", divisions[0]);
 		name = sm_get_text(0, 1);
+		require_run(c, divisions[0], preview);
 		sm_exec(&q_has_policy, v, NULL, true, 1);
 		if (SPI_processed == 0)
 			ereport(ERROR,
@@ -480,7 +518,7 @@ seatmgr_sweep(PG_FUNCTION_ARGS)
 }
 
 static SeatQuery q_run_exists = {
-	"SELECT 1 FROM seatmgr.runs WHERE run_id = $1", 1, {INT8OID}
+	"SELECT division_id FROM seatmgr.runs WHERE run_id = $1", 1, {INT8OID}
 };
 
 static SeatQuery q_export = {
@@ -498,8 +536,8 @@ static SeatQuery q_export = {
  * seatmgr_run_export(run_id): the rows of the CSV export of one run, for
  * \copy (SELECT * FROM seatmgr_run_export(7)) TO 'run-7.csv' CSV HEADER
  */
-Datum
-seatmgr_run_export(PG_FUNCTION_ARGS)
+static Datum
+run_export(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		v[1];
@@ -514,6 +552,8 @@ seatmgr_run_export(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("run " INT64_FORMAT " does not exist", PG_GETARG_INT64(0)),
 				 errhint("seatmgr.run_history lists the runs.")));
+	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
+		sm_deny(c, "run", PG_GETARG_INT64(0), NULL);
 	sm_exec_into(&q_export, v, true, rsinfo);
 	SPI_finish();
 	return (Datum) 0;

@@ -3,6 +3,10 @@
  */
 #include "seatmgr.h"
 
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/tstoreReceiver.h"
@@ -13,6 +17,9 @@
 #include "optimizer/cost.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "executor/tuptable.h"
 #include "utils/guc.h"
 #include "utils/rls.h"
 #include "fmgr.h"
@@ -249,37 +256,6 @@ sm_error_missing(const char *what, int64 id)
 			 errmsg("%s " INT64_FORMAT " does not exist", what, id)));
 }
 
-static SeatQuery q_user_label = {
-	"SELECT email FROM seatmgr.users WHERE user_id = $1", 1, {INT8OID}
-};
-
-/* "user 5 (sam@acme.com)", for messages */
-char *
-sm_user_label(int64 user_id)
-{
-	Datum		v[1] = {Int64GetDatum(user_id)};
-
-	sm_exec(&q_user_label, v, NULL, true, 1);
-	if (SPI_processed == 0)
-		return psprintf("user " INT64_FORMAT, user_id);
-	return psprintf("user " INT64_FORMAT " (%s)", user_id, sm_get_text(0, 1));
-}
-
-static SeatQuery q_domain_name = {
-	"SELECT name FROM seatmgr.domains WHERE domain_id = $1", 1, {INT8OID}
-};
-
-char *
-sm_domain_name(int64 domain_id)
-{
-	Datum		v[1] = {Int64GetDatum(domain_id)};
-
-	sm_exec(&q_domain_name, v, NULL, true, 1);
-	if (SPI_processed == 0)
-		return psprintf(INT64_FORMAT, domain_id);
-	return sm_get_text(0, 1);
-}
-
 /*
  * Times given by callers (activity, memberships, shares, schedules): finite,
  * and unless future_ok at most one minute ahead of the server's clock
@@ -322,4 +298,58 @@ bool
 sm_restoring(void)
 {
 	return !row_security && superuser_arg(GetOuterUserId());
+}
+
+/*
+ * Looks keys up in a unique index of a seatmgr table directly: validation
+ * and the access checks run for every row written, so no query is planned
+ * or run, and no privilege or row-level security of the caller applies.
+ * Like the foreign key checks it sees rows committed by others up to now in
+ * READ COMMITTED (with self, also this statement's own new rows).  Returns
+ * whether a row was found, and its columns fetch_cols (a NULL-terminated
+ * list; NULL values read as 0) in fetched.
+ */
+bool
+sm_index_probe(const char *table, const char *index, int nkeys, const int64 *keys,
+			   const char *const *fetch_cols, int64 *fetched, bool self)
+{
+	Oid			nsp = get_namespace_oid("seatmgr", false);
+	Oid			relid = get_relname_relid(table, nsp);
+	Oid			idxid = get_relname_relid(index, nsp);
+	Relation	rel;
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData key[2];
+	Snapshot	snapshot;
+	bool		found;
+
+	Assert(nkeys <= 2);
+	if (!OidIsValid(relid) || !OidIsValid(idxid))
+		elog(ERROR, "seatmgr: table seatmgr.%s or its index %s is missing", table, index);
+	/* self: also the rows this very statement wrote (a duplicate within one INSERT) */
+	snapshot = self ? SnapshotSelf :
+		RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
+	rel = table_open(relid, AccessShareLock);
+	idx = index_open(idxid, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	for (int i = 0; i < nkeys; i++)
+		ScanKeyInit(&key[i], i + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
+	scan = index_beginscan(rel, idx, snapshot, nkeys, 0);
+	index_rescan(scan, key, nkeys, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	for (int i = 0; found && fetch_cols && fetch_cols[i]; i++)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, get_attnum(relid, fetch_cols[i]), &isnull);
+
+		fetched[i] = isnull ? 0 : DatumGetInt64(d);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	if (!self)
+		UnregisterSnapshot(snapshot);
+	return found;
 }

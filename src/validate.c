@@ -53,74 +53,47 @@ static const char *const entity_name[E_COUNT] = {"domain", "division", "team", "
 static const char *const entity_table[E_COUNT] = {"domains", "divisions", "teams", "users", "groups"};
 
 /*
- * Looks keys up in a unique index of a seatmgr table directly (validation
- * runs for every row written, so no query is planned or run).  Like the
- * foreign key checks it sees rows committed by others up to now in READ
- * COMMITTED (with self, also this statement's own new rows).  Returns whether a row was found, and its column fetch_col.
+ * The domain of an entity (and the division of a team, 0 without one); an
+ * unknown id is an error that names it.
  */
-static bool
-index_probe(const char *table, const char *index, int nkeys, const int64 *keys,
-			const char *fetch_col, int64 *fetched, bool self)
+static int64
+entity_domain_division(Entity e, int64 id, int64 *division)
 {
-	Oid			nsp = get_namespace_oid("seatmgr", false);
-	Oid			relid = get_relname_relid(table, nsp);
-	Oid			idxid = get_relname_relid(index, nsp);
-	Relation	rel;
-	Relation	idx;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	ScanKeyData key[2];
-	Snapshot	snapshot;
-	bool		found;
+	static const char *const domain_col[] = {"domain_id", NULL};
+	static const char *const team_cols[] = {"domain_id", "division_id", NULL};
+	int64		fetched[2] = {0, 0};
 
-	Assert(nkeys <= 2);
-	if (!OidIsValid(relid) || !OidIsValid(idxid))
-		elog(ERROR, "seatmgr: table seatmgr.%s or its index %s is missing", table, index);
-	/* self: also the rows this very statement wrote (a duplicate within one INSERT) */
-	snapshot = self ? SnapshotSelf :
-		RegisterSnapshot(IsolationUsesXactSnapshot() ? GetActiveSnapshot() : GetLatestSnapshot());
-	rel = table_open(relid, AccessShareLock);
-	idx = index_open(idxid, AccessShareLock);
-	slot = table_slot_create(rel, NULL);
-	for (int i = 0; i < nkeys; i++)
-		ScanKeyInit(&key[i], i + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
-	scan = index_beginscan(rel, idx, snapshot, nkeys, 0);
-	index_rescan(scan, key, nkeys, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	if (found && fetch_col)
-	{
-		bool		isnull;
-		Datum		d = slot_getattr(slot, get_attnum(relid, fetch_col), &isnull);
-
-		*fetched = isnull ? 0 : DatumGetInt64(d);
-	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(idx, AccessShareLock);
-	table_close(rel, AccessShareLock);
-	if (!self)
-		UnregisterSnapshot(snapshot);
-	return found;
+	if (!sm_index_probe(entity_table[e], psprintf("%s_pkey", entity_table[e]), 1, &id,
+						e == E_TEAM ? team_cols : domain_col, fetched, false))
+		sm_error_missing(entity_name[e], id);
+	if (division)
+		*division = fetched[1];
+	return fetched[0];
 }
 
-/* The domain of an entity; an unknown id is an error that names it. */
 static int64
 entity_domain(Entity e, int64 id)
 {
-	int64		domain = 0;
-
-	if (!index_probe(entity_table[e], psprintf("%s_pkey", entity_table[e]), 1, &id,
-					 "domain_id", &domain, false))
-		sm_error_missing(entity_name[e], id);
-	return domain;
+	return entity_domain_division(e, id, NULL);
 }
 
 static char *
 entity_label(Entity e, int64 id)
 {
-	if (e == E_USER)
-		return sm_user_label(id);
 	return psprintf("%s " INT64_FORMAT, entity_name[e], id);
+}
+
+/* the role writing the row, whose scope the row must lie in (R20) */
+static SmCaller *caller;
+
+/*
+ * R20: an object of the row out of the caller's scope for kinds is refused
+ * with 42501 naming it by its id.  domain_id 0: the division's.
+ */
+static void
+in_scope(int kinds, Entity e, int64 id, int64 domain_id, int64 division_id, bool domain_wide)
+{
+	sm_require(caller, kinds, entity_name[e], id, domain_id, division_id, domain_wide);
 }
 
 static void domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id,
@@ -129,14 +102,16 @@ static void domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int6
 static void
 domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id, int64 owner_domain)
 {
-	/* "... not to domain "acme.com" of team 3", or just the domain */
+	/*
+	 * "... not to domain 1 of team 3", or just the domain: ids only, never
+	 * a name or an e-mail the caller may not read (R20)
+	 */
 	char	   *of = owner == E_DOMAIN ? "" : psprintf(" of %s", entity_label(owner, owner_id));
 
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
-			 errmsg("%s belongs to domain \"%s\", not to domain \"%s\"%s",
-					entity_label(e, id), sm_domain_name(domain),
-					sm_domain_name(owner_domain), of),
+			 errmsg("%s belongs to domain " INT64_FORMAT ", not to domain " INT64_FORMAT "%s",
+					entity_label(e, id), domain, owner_domain, of),
 			 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
 }
 
@@ -154,22 +129,14 @@ require_same_domain(Entity e, int64 id, Entity owner, int64 owner_id, int64 owne
 }
 
 static void
-pair_domains(Entity a, int64 ida, Entity b, int64 idb, int64 *da, int64 *db)
-{
-	*da = entity_domain(a, ida);
-	*db = entity_domain(b, idb);
-}
-
-static void
 forbid_domain_move(Row *o, Row *n, const char *what, const char *idcol)
 {
 	if (o->tuple && sm_col_changed(o, n, "domain_id"))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot move %s " INT64_FORMAT " from domain \"%s\" to domain \"%s\"",
+				 errmsg("cannot move %s " INT64_FORMAT " from domain " INT64_FORMAT " to domain " INT64_FORMAT,
 						what, sm_col_int64(n, idcol, NULL),
-						sm_domain_name(sm_col_int64(o, "domain_id", NULL)),
-						sm_domain_name(sm_col_int64(n, "domain_id", NULL))),
+						sm_col_int64(o, "domain_id", NULL), sm_col_int64(n, "domain_id", NULL)),
 				 errhint("Create a new %s in the other domain instead.", what)));
 }
 
@@ -351,6 +318,10 @@ validate_domains(Relation rel, Row *n, Row *o)
 	char	   *name = sm_col_text(n, "name");
 	char	   *lower = ascii_lower(name);
 
+	/* no kind of access writes domains: a new customer is the owner's to add */
+	if (!sm_unscoped(caller, SM_APP | SM_ADMIN))
+		sm_deny(caller, "domain", sm_col_int64(n, "domain_id", NULL),
+				"Only an unscoped grant, or the extension's owner, adds and changes domains.");
 	if (!valid_dns_name(lower))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -380,8 +351,11 @@ validate_users(Relation rel, Row *n, Row *o)
 	char	   *email = sm_col_text(n, "email");
 	Datum		v[2];
 
+	int64		domain_id = sm_col_int64(n, "domain_id", NULL);
+
 	forbid_domain_move(o, n, "user", "user_id");
-	entity_domain(E_DOMAIN, sm_col_int64(n, "domain_id", NULL));
+	entity_domain(E_DOMAIN, domain_id);
+	in_scope(SM_APP, E_DOMAIN, domain_id, domain_id, 0, false);
 	check_time(n, "last_active_at", false);
 	if (!valid_email(email))
 		ereport(ERROR,
@@ -394,8 +368,8 @@ validate_users(Relation rel, Row *n, Row *o)
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("e-mail address \"%s\" is already used by %s",
-						email, sm_user_label(sm_get_int64(0, 1, NULL))),
+				 errmsg("e-mail address \"%s\" is already used by user " INT64_FORMAT,
+						email, sm_get_int64(0, 1, NULL)),
 				 errhint("E-mail addresses are unique regardless of case.")));
 	return n->tuple;
 }
@@ -408,8 +382,16 @@ validate_divisions(Relation rel, Row *n, Row *o)
 	char	   *on_full = sm_col_text(n, "on_full");
 	Datum		price;
 
+	int64		domain_id = sm_col_int64(n, "domain_id", NULL);
+	int64		division_id = sm_col_int64(n, "division_id", NULL);
+
 	forbid_domain_move(o, n, "division", "division_id");
-	entity_domain(E_DOMAIN, sm_col_int64(n, "domain_id", NULL));
+	entity_domain(E_DOMAIN, domain_id);
+	/* a new division needs the whole domain; a change, the division */
+	if (o->tuple == NULL)
+		in_scope(SM_ADMIN, E_DOMAIN, domain_id, domain_id, 0, true);
+	else
+		in_scope(SM_ADMIN, E_DIVISION, division_id, domain_id, division_id, false);
 	if (!isnull && DatumGetInt32(limit) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -444,16 +426,26 @@ validate_teams(Relation rel, Row *n, Row *o)
 
 	forbid_domain_move(o, n, "team", "team_id");
 	entity_domain(E_DOMAIN, domain_id);
+	in_scope(SM_APP, E_DOMAIN, domain_id, domain_id, 0, false);
 	if (!isnull)
-		require_same_domain(E_DIVISION, division_id, E_TEAM, team_id, domain_id);
+	{
+		int64		division_domain = entity_domain(E_DIVISION, division_id);
+
+		in_scope(SM_APP, E_DIVISION, division_id, division_domain, division_id, false);
+		if (division_domain != domain_id)
+			domain_mismatch(E_DIVISION, division_id, division_domain, E_TEAM, team_id, domain_id);
+	}
 	return n->tuple;
 }
 
 static HeapTuple
 validate_groups(Relation rel, Row *n, Row *o)
 {
+	int64		domain_id = sm_col_int64(n, "domain_id", NULL);
+
 	forbid_domain_move(o, n, "group", "group_id");
-	entity_domain(E_DOMAIN, sm_col_int64(n, "domain_id", NULL));
+	entity_domain(E_DOMAIN, domain_id);
+	in_scope(SM_APP, E_DOMAIN, domain_id, domain_id, 0, false);
 	return n->tuple;
 }
 
@@ -473,24 +465,32 @@ check_duplicate(Row *n, Row *o, Relation rel, const char *k1, const char *k2, co
 	keys[0] = sm_col_int64(n, k1, NULL);
 	if (k2)
 		keys[1] = sm_col_int64(n, k2, NULL);
-	if (index_probe(RelationGetRelationName(rel), psprintf("%s_pkey", RelationGetRelationName(rel)),
-					nkeys, keys, NULL, NULL, true))
+	if (sm_index_probe(RelationGetRelationName(rel), psprintf("%s_pkey", RelationGetRelationName(rel)),
+					   nkeys, keys, NULL, NULL, true))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg(fmt, keys[nkeys - 1], keys[0]),
 				 errtableconstraint(rel, psprintf("%s_pkey", RelationGetRelationName(rel)))));
 }
 
-/* A member row: user_id (or the entity in member_col) joins the container. */
+/*
+ * A member row: user_id (or the entity in member_col) joins the container.
+ * Both must lie in the caller's scope for kinds (a scoped caller naming a
+ * user of another domain gets 42501, not the cross-domain error), then in
+ * one domain.
+ */
 static void
-validate_link(Row *n, Entity container, const char *container_col, Entity member, const char *member_col)
+validate_link(Row *n, int kinds, Entity container, const char *container_col, Entity member,
+			  const char *member_col)
 {
 	int64		cid = sm_col_int64(n, container_col, NULL);
 	int64		mid = sm_col_int64(n, member_col, NULL);
-	int64		cdomain,
-				mdomain;
+	int64		cdivision = 0;
+	int64		cdomain = entity_domain_division(container, cid, &cdivision);
+	int64		mdomain = entity_domain(member, mid);
 
-	pair_domains(container, cid, member, mid, &cdomain, &mdomain);
+	in_scope(kinds, container, cid, cdomain, cdivision, false);
+	in_scope(kinds, member, mid, mdomain, member == E_DIVISION ? mid : 0, false);
 	if (cdomain != mdomain)
 		domain_mismatch(member, mid, mdomain, container, cid, cdomain);
 }
@@ -504,11 +504,15 @@ validate_shares(Relation rel, Row *n, Row *o)
 	int64		division = sm_col_int64(n, "division_id", &isnull);
 	char	   *object_type = sm_col_text(n, "object_type");
 	int64		sharer_domain = entity_domain(E_USER, sharer);
+	int64		recipient_domain = entity_domain(E_USER, recipient);
 
-	entity_domain(E_USER, recipient);
+	in_scope(SM_APP, E_USER, sharer, sharer_domain, 0, false);
+	in_scope(SM_APP, E_USER, recipient, recipient_domain, 0, false);
 	if (!isnull)
 	{
 		int64		division_domain = entity_domain(E_DIVISION, division);
+
+		in_scope(SM_APP, E_DIVISION, division, division_domain, division, false);
 
 		/* every cross-domain link is refused, the share's division included */
 		if (division_domain != sharer_domain)
@@ -517,7 +521,7 @@ validate_shares(Relation rel, Row *n, Row *o)
 	if (sharer == recipient)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("%s cannot share an object with themself", sm_user_label(sharer)),
+				 errmsg("user " INT64_FORMAT " cannot share an object with themself", sharer),
 				 errhint("sharer_id and recipient_id must be different users.")));
 	check_choice(n, "object_type", object_type, object_types,
 				 "Use project, project_template, portfolio, goal or dashboard.");
@@ -536,6 +540,8 @@ validate_exclusions(Relation rel, Row *n, Row *o)
 	int64		group_id = sm_col_int64(n, "group_id", &nogroup);
 
 	entity_domain(E_DOMAIN, domain_id);
+	/* only an unscoped or domain-scoped admin (R20) */
+	in_scope(SM_ADMIN, E_DOMAIN, domain_id, domain_id, 0, true);
 	if (nouser == nogroup)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
@@ -560,11 +566,13 @@ validate_policies(Relation rel, Row *n, Row *o)
 	bool		was_enabled = o->tuple != NULL && sm_col_bool(o, "enabled");
 	bool		next_null;
 	char	   *scope = sm_col_text(n, "grant_scope");
+	int64		division_id;
 
 	(void) sm_col(n, "next_run_at", &next_null);
 
 	check_duplicate(n, o, rel, "division_id", NULL, "division " INT64_FORMAT " already has a policy");
-	entity_domain(E_DIVISION, sm_col_int64(n, "division_id", NULL));
+	division_id = sm_col_int64(n, "division_id", NULL);
+	in_scope(SM_ADMIN, E_DIVISION, division_id, entity_domain(E_DIVISION, division_id), division_id, false);
 	check_time(n, "next_run_at", true);
 	check_interval(n, "run_every");
 	check_interval(n, "grant_active_within");
@@ -594,7 +602,7 @@ static HeapTuple
 validate_membership(Relation rel, Row *n, Row *o, Entity container, const char *container_col,
 					const char *duplicate_fmt)
 {
-	validate_link(n, container, container_col, E_USER, "user_id");
+	validate_link(n, SM_APP, container, container_col, E_USER, "user_id");
 	check_time(n, "added_at", false);
 	check_duplicate(n, o, rel, container_col, "user_id", duplicate_fmt);
 	return n->tuple;
@@ -617,7 +625,7 @@ validate_group_members(Relation rel, Row *n, Row *o)
 static HeapTuple
 validate_group_grants(Relation rel, Row *n, Row *o)
 {
-	validate_link(n, E_GROUP, "group_id", E_DIVISION, "division_id");
+	validate_link(n, SM_ADMIN, E_GROUP, "group_id", E_DIVISION, "division_id");
 	check_duplicate(n, o, rel, "group_id", "division_id",
 					"division " INT64_FORMAT " is already granted by group " INT64_FORMAT);
 	return n->tuple;
@@ -637,6 +645,7 @@ run_validator(FunctionCallInfo fcinfo, Validator validate)
 	Row			n,
 				o;
 	HeapTuple	result;
+	SmCaller	c;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trig->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trig->tg_event) || TRIGGER_FIRED_BY_DELETE(trig->tg_event))
@@ -646,12 +655,17 @@ run_validator(FunctionCallInfo fcinfo, Validator validate)
 		return PointerGetDatum(n.tuple);
 	check_not_null(trig->tg_relation, &n);
 
+	/* the checks judge the role writing; the lookups run as the owner */
+	sm_enter(fcinfo, &c);
+	caller = &c;
 	SPI_connect();
 	result = validate(trig->tg_relation, &n, &o);
 	/* a modified tuple lives in the SPI context: copy it out first */
 	if (result != n.tuple)
 		result = SPI_copytuple(result);
 	SPI_finish();
+	caller = NULL;
+	sm_leave(&c);
 	return PointerGetDatum(result);
 }
 

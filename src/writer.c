@@ -147,7 +147,7 @@ error_division_full(Division *d, int64 user_id)
 			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 			 errmsg("division " INT64_FORMAT " (\"%s\") is full: its seat_limit of " INT64_FORMAT " is reached",
 					d->division_id, d->name, d->seat_limit),
-			 errdetail("No seat for %s.", sm_user_label(user_id)),
+			 errdetail("No seat for user " INT64_FORMAT ".", user_id),
 			 errhint("Raise seat_limit, free a seat, or set on_full = 'waitlist' to queue new licenses.")));
 }
 

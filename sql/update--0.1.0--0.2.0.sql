@@ -1,5 +1,7 @@
 -- seatmgr 0.1.0 -> 0.2.0.  Every schema change of 0.2.0, in the order it was made;
--- t/upgrade.t checks that 0.1.0 updated through this file equals a fresh 0.2.0.
+-- The Makefile appends sql/access.sql (as it does to the install script) to make
+-- sql/seatmgr--0.1.0--0.2.0.sql; t/upgrade.t checks that 0.1.0 updated through
+-- it equals a fresh 0.2.0.
 
 \echo Use "ALTER EXTENSION seatmgr UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -8,6 +10,15 @@ ALTER FUNCTION seatmgr_grant_license(bigint, bigint) CALLED ON NULL INPUT;
 ALTER FUNCTION seatmgr_remove_license(bigint, bigint) CALLED ON NULL INPUT;
 ALTER FUNCTION seatmgr_explain(bigint) CALLED ON NULL INPUT;
 ALTER FUNCTION seatmgr_run_export(bigint) CALLED ON NULL INPUT;
+
+-- they check the caller's scope (R20) and switch to their owner themselves
+ALTER FUNCTION seatmgr_grant_license(bigint, bigint) SECURITY INVOKER;
+ALTER FUNCTION seatmgr_remove_license(bigint, bigint) SECURITY INVOKER;
+ALTER FUNCTION seatmgr_touch(bigint, timestamptz) SECURITY INVOKER;
+ALTER FUNCTION seatmgr_touch(bigint[], timestamptz) SECURITY INVOKER;
+ALTER FUNCTION seatmgr_explain(bigint) SECURITY INVOKER;
+ALTER FUNCTION seatmgr_run(bigint, boolean) SECURITY INVOKER;
+ALTER FUNCTION seatmgr_run_export(bigint) SECURITY INVOKER;
 
 -- Issue 7: scheduling with a pinned search_path, not executable by PUBLIC
 -- SECURITY INVOKER, but with the path pinned: a superuser calling it in a
@@ -115,7 +126,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['domains', 'divisions', 'teams', 'users', 'team_members', 'shares',
                              'groups', 'group_members', 'group_grants', 'exclusions', 'policies'] LOOP
         EXECUTE pg_catalog.format(
-            'CREATE FUNCTION seatmgr.%I() RETURNS trigger AS %L, %L LANGUAGE C SECURITY DEFINER
+            'CREATE FUNCTION seatmgr.%I() RETURNS trigger AS %L, %L LANGUAGE C
              SET search_path = pg_catalog, pg_temp', 'validate_' || t, 'MODULE_PATHNAME', 'seatmgr_validate_' || t);
         EXECUTE pg_catalog.format('COMMENT ON FUNCTION seatmgr.%I() IS %L', 'validate_' || t,
             'Internal: rejects bad rows of seatmgr.' || t || ' with a message that names the bad value (SPEC section 5)');
