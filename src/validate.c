@@ -570,9 +570,10 @@ validate_policies(Relation rel, Row *n, Row *o)
 
 	(void) sm_col(n, "next_run_at", &next_null);
 
-	check_duplicate(n, o, rel, "division_id", NULL, "division " INT64_FORMAT " already has a policy");
+	/* the scope first: a duplicate out of scope is not the caller's to learn of */
 	division_id = sm_col_int64(n, "division_id", NULL);
 	in_scope(SM_ADMIN, E_DIVISION, division_id, entity_domain(E_DIVISION, division_id), division_id, false);
+	check_duplicate(n, o, rel, "division_id", NULL, "division " INT64_FORMAT " already has a policy");
 	check_time(n, "next_run_at", true);
 	check_interval(n, "run_every");
 	check_interval(n, "grant_active_within");

@@ -142,7 +142,10 @@ SELECT pg_temp.bad($$DELETE FROM seatmgr.runs$$, '42501',
                    'permission denied for table seatmgr.runs: only seatmgr writes it', 'section 5: no role deletes runs');
 SELECT pg_temp.bad($$TRUNCATE seatmgr.run_changes$$, '42501',
                    'permission denied for table seatmgr.run_changes: only seatmgr writes it', 'section 5: no role truncates run changes');
--- the application's own writes still work through the triggers
+-- the application's own writes still work through the triggers, given app access (R20)
+RESET ROLE;
+SELECT seatmgr_allow('seatmgr_test_app', 'app');
+SET LOCAL ROLE seatmgr_test_app;
 SELECT lives_ok($$INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (1, 5)$$, 'section 5: the same role still invites (seatmgr writes the license)');
 RESET ROLE;
 SELECT is((SELECT status FROM seatmgr.licenses WHERE user_id = 5 AND division_id = 1), 'active', 'R1: the invite granted the license');
