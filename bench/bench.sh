@@ -25,7 +25,9 @@
 #              (users without a licence in the division first) through seatmgr's
 #              triggers against the bare insert of the same output rows into the
 #              copies (bench/invite_bulk_bare.sql); and as many invites of users
-#              who hold a licence there already (a new source each)
+#              who hold a licence there already (a new source each); and the
+#              first INSERT again by an app role (seatmgr_allow), unscoped and
+#              scoped to the domain, against the owner (issue 9: row-level security)
 #   touch      seatmgr_touch of 100,000 ids against a bare UPDATE of the copy
 #   memory     peak backend RssAnon (sampled every 10 ms) of a run and a preview
 #              (and of floor B and the peer, for reference)
@@ -246,14 +248,31 @@ for n in $SIZES; do
     R[$n,invites_new]=$(q "SELECT count(*) FROM bench.invites i WHERE NOT EXISTS
                              (SELECT 1 FROM seatmgr.licenses l WHERE l.user_id = i.user_id AND l.division_id = $inv_div)")
     q "ANALYZE bench.invites" >/dev/null
-    declare -a Is=() Ib=()
+    # the same invites by application roles (issue 9): one with app access to
+    # every domain, one scoped to this domain; row-level security applies to them
+    q "DROP ROLE IF EXISTS bench_app; DROP ROLE IF EXISTS bench_app_domain;
+       CREATE ROLE bench_app; CREATE ROLE bench_app_domain;
+       SELECT seatmgr_allow('bench_app', 'app'); SELECT seatmgr_allow('bench_app_domain', 'app', domain_id => $dom);
+       GRANT USAGE ON SCHEMA bench TO bench_app, bench_app_domain;
+       GRANT SELECT ON bench.invites TO bench_app, bench_app_domain" >/dev/null
+    declare -a Is=() Ib=() Ia=() Id=()
     for ((r = 1; r <= RUNS; r++)); do
         measure "$(rows_of seatmgr $inv_div)" -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT team_id, user_id FROM bench.invites"
         Is+=("$MS"); chk_is=$CHK
         measure "$(rows_of floor $inv_div)" -f "$B/invite_bulk_bare.sql"
         Ib+=("$MS"); chk_ib=$CHK
+        measure "$(rows_of seatmgr $inv_div)" -c "SET LOCAL ROLE bench_app" \
+            -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT team_id, user_id FROM bench.invites" -c "RESET ROLE"
+        Ia+=("$MS"); chk_ia=$CHK
+        measure "$(rows_of seatmgr $inv_div)" -c "SET LOCAL ROLE bench_app_domain" \
+            -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT team_id, user_id FROM bench.invites" -c "RESET ROLE"
+        Id+=("$MS"); chk_id=$CHK
     done
     R[$n,inv_seatmgr]=$(median "${Is[@]}"); R[$n,inv_bare]=$(median "${Ib[@]}")
+    R[$n,inv_app]=$(median "${Ia[@]}"); R[$n,inv_app_domain]=$(median "${Id[@]}")
+    [ "$chk_ia" = "$chk_is" ] && [ "$chk_id" = "$chk_is" ] && R[$n,inv_app_same]=yes || R[$n,inv_app_same]=NO
+    printf 'bulk invites by an app role: unscoped %s ms, domain-scoped %s ms (owner %s ms); same rows: %s\n' \
+        "$(ms ${R[$n,inv_app]})" "$(ms ${R[$n,inv_app_domain]})" "$(ms ${R[$n,inv_seatmgr]})" "${R[$n,inv_app_same]}"
     [ "$chk_is" = "$chk_ib" ] && R[$n,inv_same]=yes || R[$n,inv_same]=NO
     printf 'bulk invites: %s (%s new licences) into division %s: seatmgr %s ms, bare %s ms; same rows: %s\n' \
         "${R[$n,invites]}" "${R[$n,invites_new]}" "$inv_div" "$(ms ${R[$n,inv_seatmgr]})" "$(ms ${R[$n,inv_bare]})" "${R[$n,inv_same]}"
@@ -407,6 +426,11 @@ line "bulk invites: seatmgr" "" vals ms inv_seatmgr
 line "bulk invites: bare insert of the same rows" "" vals ms inv_bare
 line "bulk invites: same output rows" "" vals asis inv_same
 line "bulk invites: seatmgr / bare" "<= 1.5" rat inv_seatmgr inv_bare
+line "bulk invites by an app role (unscoped)" "" vals ms inv_app
+line "bulk invites by an app role (domain-scoped)" "" vals ms inv_app_domain
+line "  same output rows as the owner's" "" vals asis inv_app_same
+line "  app (unscoped) / owner" "<= 1.1" rat inv_app inv_seatmgr
+line "  app (domain-scoped) / owner" "<= 1.1" rat inv_app_domain inv_seatmgr
 line "bulk invites of licensed users (a source each)" "" vals asis invites_lic
 line "  seatmgr" "" vals ms lic_seatmgr
 line "  bare insert of the same rows" "" vals ms lic_bare
