@@ -138,8 +138,15 @@ remove_license(FunctionCallInfo fcinfo, SmCaller *c)
 	v[0] = Int64GetDatum(user_id);
 	v[1] = Int64GetDatum(division_id);
 	SPI_connect();
-	user_and_division(c, user_id, division_id, &d);
+	/*
+	 * The scope first (no lock: a division's domain never changes), then the
+	 * memberships, before the division row is read FOR SHARE: the lock order
+	 * of docs/locking.md.
+	 */
+	sm_require(c, SM_ADMIN, "division", division_id, 0, division_id, false);
+	sm_require(c, SM_ADMIN, "user", user_id, user_domain(user_id), 0, false);
 	sm_exec(&q_lock_memberships, v, NULL, false, 0);
+	user_and_division(c, user_id, division_id, &d);
 	sm_exec(&q_has_license, v, NULL, false, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
