@@ -77,6 +77,7 @@ static int	cache_n;
 static Grant *cache_grants;
 static HTAB *division_domains;	/* a division never changes domain (0A000) */
 static bool callbacks_registered = false;
+static Oid	access_relid = InvalidOid;	/* seatmgr.access, as of the last load */
 
 static void
 reset_cache(void)
@@ -92,10 +93,12 @@ reset_cache(void)
 static void
 relcache_changed(Datum arg, Oid relid)
 {
-	/* seatmgr.access changed (or everything was invalidated) */
-	if (!OidIsValid(relid) ||
-		relid == get_relname_relid("access", get_namespace_oid("seatmgr", true)))
+	/* seatmgr.access changed (or everything was invalidated); no catalog access here */
+	if (!OidIsValid(relid) || relid == access_relid)
+	{
+		access_relid = InvalidOid;
 		reset_cache();
+	}
 }
 
 static void
@@ -173,6 +176,7 @@ load_grants(Oid user, Oid owner)
 		relid = get_relname_relid("access", nsp);
 		if (!OidIsValid(relid))
 			elog(ERROR, "seatmgr: table seatmgr.access is missing");
+		access_relid = relid;
 		rel = table_open(relid, AccessShareLock);
 		snapshot = RegisterSnapshot(GetLatestSnapshot());
 		scan = table_beginscan(rel, snapshot, 0, NULL);
