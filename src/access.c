@@ -405,11 +405,10 @@ seatmgr_access_changed(PG_FUNCTION_ARGS)
  */
 
 /*
- * The privileges of each kind.  The tables are in schema seatmgr; the
- * functions in the extension's schema.  A kind's
- * privileges are exactly these: seatmgr_disallow revokes every privilege
- * on seatmgr's objects and grants again those of the kinds left.  The
- * functions are in the extension's schema, @ext@ here; @role@ is the role.
+ * The privileges of each kind, exactly: seatmgr_disallow revokes every
+ * privilege on seatmgr's objects and grants again those of the kinds left.
+ * The tables are in schema seatmgr, the functions in the extension's
+ * schema (@ext@ here); @role@ is the role.
  */
 static const char *const app_grants[] = {
 	"GRANT SELECT, INSERT, UPDATE, DELETE ON seatmgr.users, seatmgr.teams, seatmgr.team_members,"
