@@ -6,7 +6,7 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGVER=15
-PGBIN=/usr/lib/postgresql/$PGVER/bin
+PGBIN=${PGBIN:-/usr/lib/postgresql/$PGVER/bin}
 export PGPORT=${PGPORT:-5499}
 export PGUSER=postgres
 
@@ -30,8 +30,8 @@ install_packages() {
 
 build_install() {
     say "building and installing seatmgr"
-    make -C "$TOP" -s with_llvm=no
-    make -C "$TOP" -s with_llvm=no install
+    make -C "$TOP" -s with_llvm=no PG_CONFIG="$PGBIN/pg_config"
+    make -C "$TOP" -s with_llvm=no PG_CONFIG="$PGBIN/pg_config" install
 }
 
 # start_cluster NAME: a fresh cluster in $TOP/.cluster/NAME, pg_cron and seatmgr preloaded

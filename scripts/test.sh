@@ -11,7 +11,7 @@ start_cluster "${SEATMGR_CLUSTER:-test}"
 
 status=0
 say "pg_regress and isolation specs (make installcheck)"
-if ! make -C "$TOP" -s with_llvm=no installcheck; then
+if ! make -C "$TOP" -s with_llvm=no PG_CONFIG="$PGBIN/pg_config" installcheck; then
     status=1
     for f in "$TOP"/regression.diffs "$TOP"/output_iso/regression.diffs; do
         [ -f "$f" ] && { echo "--- $f"; head -200 "$f"; }

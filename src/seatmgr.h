@@ -26,6 +26,9 @@
  * A query prepared once per backend and kept (SPI_keepplan).  no_nestloop:
  * planned and run with enable_nestloop = off (the sweep of a large domain,
  * whose plans must not hang on estimates that stale statistics make tiny).
+ * bounded: run with work_mem = SM_WORK_MEM whatever the session's (a query
+ * over a whole division: its hash tables and sorts spill past that instead
+ * of growing with the division); no_nestloop queries are bounded too.
  */
 typedef struct SeatQuery
 {
@@ -34,7 +37,11 @@ typedef struct SeatQuery
 	Oid			argtypes[8];
 	SPIPlanPtr	plan;
 	bool		no_nestloop;
+	bool		bounded;
 } SeatQuery;
+
+/* the work_mem of bounded queries and of a run's result (docs/benchmarks.md) */
+#define SM_WORK_MEM "4MB"
 
 /* a domain with more users than this is swept with no_nestloop statements */
 #define SM_BIG_DOMAIN 5000
@@ -44,6 +51,10 @@ extern int	sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls);
 struct ReturnSetInfo;
 extern int	sm_exec_into(SeatQuery *q, Datum *values, bool read_only, struct ReturnSetInfo *rsinfo);
 extern int	sm_exec_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
+extern int	sm_pin_settings(SeatQuery *q);
+struct Tuplestorestate;
+extern int	sm_exec_store(SeatQuery *q, Datum *values, struct Tuplestorestate *store);
+extern void sm_unpin_settings(int level);
 extern int64 *sm_exec_ids(SeatQuery *q, Datum *values, uint64 *n);
 extern Datum sm_get(int row, int col, bool *isnull);
 extern int64 sm_get_int64(int row, int col, bool *isnull);

@@ -4,11 +4,12 @@
  * One SQL query computes a division's change set (CHANGES_SQL): the
  * licences R7 deactivates or skips, the waiters and R8 candidates that get
  * the free seats, and those left without one.  A preview returns its rows;
- * a real run is one statement (q_apply) that computes the same change set
- * once, applies it with data-modifying CTEs and records what applied in
+ * a real run reads the same query (src/writer.c) and computes the change set
+ * once (into a tuplestore, in user_id order), applies it chunk by chunk
+ * with data-modifying CTEs and records what applied in
  * seatmgr.run_changes, so preview and run cannot disagree (R10), no plan
  * rests on rows the run just wrote, and no user list is ever held in
- * backend memory.
+ * backend memory beyond one chunk (src/writer.c).
  *
  * Locks (docs/locking.md): a division's runs exclude each other through an
  * advisory lock (R13): transaction-level for manual runs, session-level
@@ -64,8 +65,8 @@ advisory_unlock(uint16 kind, int64 id)
 	"SELECT NULL::bigint, $1::bigint, user_id, email, action, reason, last_active_at" \
 	"  FROM (" CHANGES_SQL ") c ORDER BY step, ord, user_id"
 
-static SeatQuery q_changes = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}};
-static SeatQuery q_changes_big = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}, NULL, true};
+static SeatQuery q_changes = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}, NULL, false, true};
+static SeatQuery q_changes_big = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}, NULL, true, true};
 
 /* Whether the division's domain has over SM_BIG_DOMAIN users (bounded cost). */
 static SeatQuery q_domain_big = {
@@ -86,8 +87,8 @@ domain_is_big(int64 division_id)
 
 #define USER_CHANGE "SELECT action, reason FROM (" CHANGES_SQL ") c WHERE user_id = $3"
 
-static SeatQuery q_user_change = {USER_CHANGE, 3, {INT8OID, TIMESTAMPTZOID, INT8OID}};
-static SeatQuery q_user_change_big = {USER_CHANGE, 3, {INT8OID, TIMESTAMPTZOID, INT8OID}, NULL, true};
+static SeatQuery q_user_change = {USER_CHANGE, 3, {INT8OID, TIMESTAMPTZOID, INT8OID}, NULL, false, true};
+static SeatQuery q_user_change_big = {USER_CHANGE, 3, {INT8OID, TIMESTAMPTZOID, INT8OID}, NULL, true, true};
 
 /*
  * What a run of the division would do to the user now (seatmgr_explain):
@@ -253,8 +254,12 @@ static SeatQuery q_run_result = {
 	"  FROM seatmgr.run_changes c JOIN seatmgr.users u ON u.user_id = c.user_id"
 	" WHERE c.run_id = $1"
 	" ORDER BY CASE c.action WHEN 'deactivated' THEN 1 WHEN 'added' THEN 2 ELSE 3 END, c.user_id",
-	2, {INT8OID, INT8OID}
+	2, {INT8OID, INT8OID}, NULL, false, true
 };
+
+/* the settings of the result: a run or preview returns its rows through a
+ * tuplestore of SM_WORK_MEM, which spills to disk past it */
+static SeatQuery bounded_result = {NULL, 0, {0}, NULL, false, true};
 
 static SeatQuery q_policy_divisions = {
 	"SELECT division_id FROM seatmgr.policies ORDER BY division_id", 0, {0}
@@ -299,7 +304,12 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 	sm_require_arg(fcinfo, 1, "preview");
 	preview = PG_GETARG_BOOL(1);
 
-	InitMaterializedSRF(fcinfo, 0);
+	{
+		int			level = sm_pin_settings(&bounded_result);
+
+		InitMaterializedSRF(fcinfo, 0);
+		sm_unpin_settings(level);
+	}
 	SPI_connect();
 
 	if (PG_ARGISNULL(0))

@@ -35,6 +35,10 @@
  * A hostile now(), operator or function earlier in the caller's path is
  * never seen.
  *
+ * work_mem = SM_WORK_MEM for the statements that read a whole division
+ * (SeatQuery.bounded): their hash tables and sorts spill past it, so a run's
+ * memory does not grow with the division's size (issue 8).
+ *
  * jit = off: the change set of a large division costs JIT about a second
  * of compilation for a statement that runs once (issue 8).
  */
@@ -47,11 +51,21 @@ pin_search_path(SeatQuery *q)
 	bool		path_ok = namespace_search_path != NULL &&
 		strcmp(namespace_search_path, SM_SAFE_SEARCH_PATH) == 0;
 	bool		nestloop_ok = q == NULL || !q->no_nestloop || !enable_nestloop;
+	bool		bounded = q != NULL && (q->no_nestloop || q->bounded);
 	int			level;
 
-	if (path_ok && !jit_enabled && nestloop_ok)
+	if (path_ok && !jit_enabled && nestloop_ok && !bounded)
 		return -1;
 	level = NewGUCNestLevel();
+	if (bounded)
+	{
+		(void) set_config_option("work_mem", SM_WORK_MEM,
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+		(void) set_config_option("hash_mem_multiplier", "2",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+	}
 	if (!nestloop_ok)
 		(void) set_config_option("enable_nestloop", "off",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
@@ -73,6 +87,22 @@ unpin_search_path(int level)
 {
 	if (level >= 0)
 		AtEOXact_GUC(true, level);
+}
+
+/*
+ * The settings of q pinned for several calls (a cursor and the statements
+ * run while it is open, a result tuplestore); pop with sm_unpin_settings.
+ */
+int
+sm_pin_settings(SeatQuery *q)
+{
+	return pin_search_path(q);
+}
+
+void
+sm_unpin_settings(int level)
+{
+	unpin_search_path(level);
 }
 
 /*
@@ -142,6 +172,43 @@ sm_exec_into(SeatQuery *q, Datum *values, bool read_only, ReturnSetInfo *rsinfo)
 									false, NULL, NULL);
 	options.params = params;
 	options.read_only = read_only;
+	options.dest = dest;
+	rc = SPI_execute_plan_extended(q->plan, &options);
+	if (rc < 0)
+		elog(ERROR, "seatmgr: query \"%s\" failed: %s", q->sql, SPI_result_code_string(rc));
+	dest->rDestroy(dest);
+	unpin_search_path(level);
+	return rc;
+}
+
+/*
+ * Runs a query (not read-only: on a snapshot taken now) whose rows go into
+ * the tuplestore store, which spills to disk past its size.
+ */
+int
+sm_exec_store(SeatQuery *q, Datum *values, Tuplestorestate *store)
+{
+	int			level = pin_search_path(q);
+	SPIExecuteOptions options = {0};
+	ParamListInfo params;
+	DestReceiver *dest;
+	int			rc;
+
+	prepare(q);
+	params = makeParamList(q->nargs);
+	for (int i = 0; i < q->nargs; i++)
+	{
+		ParamExternData *prm = &params->params[i];
+
+		prm->value = values[i];
+		prm->isnull = false;
+		prm->pflags = PARAM_FLAG_CONST;
+		prm->ptype = q->argtypes[i];
+	}
+	dest = CreateDestReceiver(DestTuplestore);
+	SetTuplestoreDestReceiverParams(dest, store, CurrentMemoryContext, false, NULL, NULL);
+	options.params = params;
+	options.read_only = false;
 	options.dest = dest;
 	rc = SPI_execute_plan_extended(q->plan, &options);
 	if (rc < 0)

@@ -24,7 +24,12 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
 #include "sql/changes.sql.h"
@@ -726,28 +731,113 @@ sm_remove_division_licenses(int64 division_id)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * The change set (CHANGES_SQL, the query a preview returns) in user_id
+ * order, computed into a tuplestore and applied by one statement per chunk of
+ * APPLY_CHUNK rows: each chunk's rows are its "c", and its licences are
+ * read by their primary key within the chunk's user_id range ($6, $7), so
+ * no statement holds a hash table, a sort or the foreign-key checks of its
+ * inserted rows over the whole division (issue 8: a run's memory does not
+ * grow with the division).
+ */
+#define CHANGES_BY_USER \
+	"SELECT user_id, action, reason, last_active_at, step FROM (" CHANGES_SQL ") x ORDER BY user_id"
+
+static SeatQuery q_changes_by_user = {CHANGES_BY_USER, 2, {INT8OID, TIMESTAMPTZOID}, NULL, false, true};
+static SeatQuery q_changes_by_user_big = {CHANGES_BY_USER, 2, {INT8OID, TIMESTAMPTZOID}, NULL, true, true};
+
 #define APPLY_RUN \
-	"WITH c AS MATERIALIZED (SELECT user_id, action, reason, last_active_at, step FROM (" CHANGES_SQL ") x), " \
+	"WITH c AS MATERIALIZED (SELECT * FROM ROWS FROM (pg_catalog.unnest($8::bigint[]), pg_catalog.unnest($9::text[])," \
+	"                        pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::timestamptz[])," \
+	"                        pg_catalog.unnest($12::integer[])) AS x(user_id, action, reason, last_active_at, step)), " \
 	APPLY_RUN_SQL
 
-static SeatQuery q_apply_run = {APPLY_RUN, 5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID}};
-static SeatQuery q_apply_run_big = {APPLY_RUN, 5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID}, NULL, true};
+#define APPLY_CHUNK 10000
+
+static Oid	apply_types[12] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID, INT8OID, INT8OID,
+	INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID};
 
 /*
  * Computes and applies the change set of the division for run_id at time
- * now, in one statement; the division and (when limited) its seat counter
- * are locked by the caller.  big: the domain has over SM_BIG_DOMAIN users,
- * so the statement runs without nested loops, whose cost rests on estimates
- * (t/plans.t).  Returns the deactivations and seats given.
+ * now; the division and (when limited) its seat counter are locked by the
+ * caller.  big: the domain has over SM_BIG_DOMAIN users, so the statements
+ * run without nested loops, whose cost rests on estimates (t/plans.t).
+ * The change set is computed once, by one statement on one snapshot,
+ * before anything is applied; a user appears in it once, so the chunks'
+ * user_id ranges do not overlap, and they lock their licences in user_id
+ * order, as one statement did.  Returns the
+ * deactivations and seats given.
  */
 void
 sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, bool big,
 			 int64 *deactivated, int64 *added)
 {
-	Datum		v[5] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
+	static const Oid coltypes[5] = {INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID};
+	SeatQuery  *q = big ? &q_changes_by_user_big : &q_changes_by_user;
+	Datum		v[12] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
 	CStringGetTextDatum(sm_actor()), BoolGetDatum(limited)};
+	int			level = sm_pin_settings(q);
+	Tuplestorestate *changes;
+	TupleDesc	desc;
+	TupleTableSlot *slot;
+	MemoryContext chunkcxt,
+				oldcxt;
+	bool		more = true;
 
-	sm_exec(big ? &q_apply_run_big : &q_apply_run, v, NULL, false, 0);
-	*deactivated = sm_get_int64(0, 1, NULL);
-	*added = sm_get_int64(0, 2, NULL);
+	*deactivated = 0;
+	*added = 0;
+
+	/*
+	 * The change set, whole, into a tuplestore that spills past work_mem;
+	 * its statement ends (and frees its hash tables) before the first chunk
+	 * is applied.  A snapshot taken now, after the caller's locks.
+	 */
+	changes = tuplestore_begin_heap(false, false, work_mem);
+	sm_exec_store(q, v, changes);
+
+	desc = CreateTemplateTupleDesc(5);
+	for (int i = 0; i < 5; i++)
+		TupleDescInitEntry(desc, i + 1, NULL, coltypes[i], -1, 0);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "seatmgr run chunk", ALLOCSET_DEFAULT_SIZES);
+	while (more)
+	{
+		ArrayBuildState *cols[5];
+		int64		n = 0;
+		int			rc;
+
+		oldcxt = MemoryContextSwitchTo(chunkcxt);
+		for (int i = 0; i < 5; i++)
+			cols[i] = initArrayResult(coltypes[i], chunkcxt, false);
+		while (n < APPLY_CHUNK && (more = tuplestore_gettupleslot(changes, true, false, slot)))
+		{
+			slot_getallattrs(slot);
+			if (n == 0)
+				v[5] = slot->tts_values[0];
+			v[6] = slot->tts_values[0];
+			for (int i = 0; i < 5; i++)
+				accumArrayResult(cols[i], slot->tts_values[i], slot->tts_isnull[i], coltypes[i], chunkcxt);
+			n++;
+		}
+		if (n > 0)
+		{
+			for (int i = 0; i < 5; i++)
+				v[7 + i] = makeArrayResult(cols[i], chunkcxt);
+			/* planned for each chunk with its own values: its size and range */
+			rc = SPI_execute_with_args(APPLY_RUN, 12, apply_types, v, NULL, false, 0);
+			if (rc < 0)
+				elog(ERROR, "seatmgr: applying the change set failed: %s", SPI_result_code_string(rc));
+			*deactivated += sm_get_int64(0, 1, NULL);
+			*added += sm_get_int64(0, 2, NULL);
+			SPI_freetuptable(SPI_tuptable);
+		}
+		/* a tuple read back from disk lives in chunkcxt: release it first */
+		ExecClearTuple(slot);
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(chunkcxt);
+	}
+	MemoryContextDelete(chunkcxt);
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(changes);
+	sm_unpin_settings(level);
 }
