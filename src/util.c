@@ -62,7 +62,7 @@ pin_search_path(SeatQuery *q)
 		(void) set_config_option("work_mem", SM_WORK_MEM,
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		(void) set_config_option("hash_mem_multiplier", "2",
+		(void) set_config_option("hash_mem_multiplier", "1",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
 	}
