@@ -250,7 +250,12 @@ for n in $SIZES; do
     q "ANALYZE bench.invites" >/dev/null
     # the same invites by application roles (issue 9): one with app access to
     # every domain, one scoped to this domain; row-level security applies to them
-    q "DROP ROLE IF EXISTS bench_app; DROP ROLE IF EXISTS bench_app_domain;
+    # a role with seatmgr privileges cannot be dropped: its grants go first
+    q "DO \$\$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'bench_app') THEN
+         PERFORM seatmgr_disallow(a.role, a.access, a.domain_id, a.division_id) FROM seatmgr.access a
+          WHERE a.role IN ('bench_app'::regrole, 'bench_app_domain'::regrole);
+         DROP OWNED BY bench_app, bench_app_domain; END IF; END \$\$;
+       DROP ROLE IF EXISTS bench_app; DROP ROLE IF EXISTS bench_app_domain;
        CREATE ROLE bench_app; CREATE ROLE bench_app_domain;
        SELECT seatmgr_allow('bench_app', 'app'); SELECT seatmgr_allow('bench_app_domain', 'app', domain_id => $dom);
        GRANT USAGE ON SCHEMA bench TO bench_app, bench_app_domain;
