@@ -3,7 +3,7 @@ EXTENSION = seatmgr
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = seatmgr
-OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o src/access.o
+OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o src/access.o src/money.o
 
 # sql/seatmgr.sql is the install script of the current version (pgvector's
 # way), sql/update--0.1.0--0.2.0.sql the update; the access part of 0.2.0
