@@ -123,11 +123,12 @@ seats_at(FunctionCallInfo fcinfo, SmCaller *c)
 
 /*
  * Seat-time of each paid division of the scope ($3; NULL: all) from $1 to
- * least($2, now()), in seconds: each span clipped to the period.  A price
- * is per seat per 30 days (2,592,000 seconds), prorated to the second.
+ * least($2, now()) (nothing when that is before $1), in seconds: each span
+ * clipped to the period.  A price is per seat per 30 days (2,592,000
+ * seconds), prorated to the second.
  */
 static SeatQuery q_cost = {
-	"WITH p AS (SELECT $1::timestamptz AS lo, LEAST($2::timestamptz, pg_catalog.now()) AS hi),"
+	"WITH p AS (SELECT $1::timestamptz AS lo, GREATEST($1::timestamptz, LEAST($2::timestamptz, pg_catalog.now())) AS hi),"
 	" s AS ("
 	"  SELECT x.division_id,"
 	"         pg_catalog.sum(EXTRACT(epoch FROM LEAST(COALESCE(x.ended_at, p.hi), p.hi) - GREATEST(x.started_at, p.lo))) AS seconds"
@@ -153,11 +154,16 @@ cost(FunctionCallInfo fcinfo, SmCaller *c)
 	TimestampTz to_at = time_arg(fcinfo, 1, "to_at");
 
 	if (from_at > to_at)
+	{
+		/* timestamptz_to_str returns a static buffer */
+		char	   *from_str = pstrdup(timestamptz_to_str(from_at));
+		char	   *to_str = pstrdup(timestamptz_to_str(to_at));
+
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("from_at \"%s\" is later than to_at \"%s\"",
-						pstrdup(timestamptz_to_str(from_at)), timestamptz_to_str(to_at)),
+				 errmsg("from_at \"%s\" is later than to_at \"%s\"", from_str, to_str),
 				 errhint("Give the start of the period first.")));
+	}
 	v[0] = TimestampTzGetDatum(from_at);
 	v[1] = TimestampTzGetDatum(to_at);
 	InitMaterializedSRF(fcinfo, 0);
