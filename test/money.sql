@@ -10,6 +10,7 @@
 BEGIN;
 CREATE EXTENSION seatmgr;
 SELECT no_plan();
+SET LOCAL timezone = 'UTC';   -- the periods and messages below are written in UTC
 
 -- acme.com (1): Eng (1: 2 seats, 30 per seat per 30 days = 1 a day), Sales (2: 15),
 -- Community (3: paid off later), Old (4: deleted later); other.com (2): Theirs (5, no price)
