@@ -230,6 +230,8 @@ BEGIN ATOMIC
      WHERE t.seat AND (t.ended_at IS NULL OR t.ended_at OPERATOR(pg_catalog.>) t.at);
 END;
 COMMENT ON FUNCTION seatmgr.license_spans(timestamptz, bigint[]) IS 'Internal: the spans each licence held a seat, from seatmgr.license_events up to upto (NULL: all) in divisions division_ids (NULL: all); ended_at NULL while active';
+-- seatmgr.license_periods calls it as the role that reads the view (row-level security applies)
+REVOKE ALL ON FUNCTION seatmgr.license_spans(timestamptz, bigint[]) FROM PUBLIC;
 
 -- the span logic above, walked in (division, user, at, event_id) order
 CREATE INDEX license_events_span_idx ON seatmgr.license_events (division_id, user_id, at, event_id);

@@ -428,7 +428,8 @@ static const char *const reader_grants[] = {
 	" seatmgr.license_periods TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_explain(bigint), @ext@.seatmgr_run_export(bigint),"
 	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows(),"
-	" @ext@.seatmgr_seats_at(timestamptz), @ext@.seatmgr_cost(timestamptz, timestamptz) TO @role@",
+	" @ext@.seatmgr_seats_at(timestamptz), @ext@.seatmgr_cost(timestamptz, timestamptz),"
+	" seatmgr.license_spans(timestamptz, bigint[]) TO @role@",
 	NULL
 };
 
