@@ -16,6 +16,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "access/xact.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -122,18 +123,17 @@ seats_at(FunctionCallInfo fcinfo, SmCaller *c)
 }
 
 /*
- * Seat-time of each paid division of the scope ($3; NULL: all) from $1 to
- * least($2, now()) (nothing when that is before $1), in seconds: each span
- * clipped to the period.  A price is per seat per 30 days (2,592,000
+ * Seat-time of each paid division of the scope ($3; NULL: all) from $1 to $2
+ * (least(to_at, now()), or from_at when that is earlier), in seconds: each
+ * span clipped to the period.  A price is per seat per 30 days (2,592,000
  * seconds), prorated to the second.
  */
 static SeatQuery q_cost = {
-	"WITH p AS (SELECT $1::timestamptz AS lo, GREATEST($1::timestamptz, LEAST($2::timestamptz, pg_catalog.now())) AS hi),"
-	" s AS ("
+	"WITH s AS ("
 	"  SELECT x.division_id,"
-	"         pg_catalog.sum(EXTRACT(epoch FROM LEAST(COALESCE(x.ended_at, p.hi), p.hi) - GREATEST(x.started_at, p.lo))) AS seconds"
-	"    FROM p, seatmgr.license_spans(p.hi, $3) x"
-	"   WHERE x.started_at < p.hi AND (x.ended_at IS NULL OR x.ended_at > p.lo)"
+	"         pg_catalog.sum(EXTRACT(epoch FROM LEAST(COALESCE(x.ended_at, $2), $2) - GREATEST(x.started_at, $1))) AS seconds"
+	"    FROM seatmgr.license_spans($2, $3) x"
+	"   WHERE x.started_at < $2 AND (x.ended_at IS NULL OR x.ended_at > $1)"
 	"   GROUP BY x.division_id)"
 	"SELECT d.division_id, d.name,"
 	"       pg_catalog.trim_scale(COALESCE(s.seconds, 0) / 86400),"
@@ -164,6 +164,8 @@ cost(FunctionCallInfo fcinfo, SmCaller *c)
 				 errmsg("from_at \"%s\" is later than to_at \"%s\"", from_str, to_str),
 				 errhint("Give the start of the period first.")));
 	}
+	/* only time up to now() counts, and a period after it costs nothing */
+	to_at = Max(from_at, Min(to_at, GetCurrentTransactionStartTimestamp()));
 	v[0] = TimestampTzGetDatum(from_at);
 	v[1] = TimestampTzGetDatum(to_at);
 	InitMaterializedSRF(fcinfo, 0);
