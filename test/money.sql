@@ -283,5 +283,21 @@ SELECT is((SELECT string_agg(division_id::text, ' ') FROM seatmgr_cost('2020-01-
           'R20: seatmgr_cost for a division-scoped admin: its division only');
 RESET ROLE;
 
+------------------------------------------------------------------------------
+-- deleting a user or a domain ends its seats (SPEC section 5: removed events)
+------------------------------------------------------------------------------
+INSERT INTO seatmgr.users (domain_id, email) VALUES (2, 'yan@other.com');                   -- 7
+SELECT seatmgr_grant_license(7, 5);
+DELETE FROM seatmgr.users WHERE user_id = 6;
+SELECT is((SELECT active FROM seatmgr_seats_at(now()) WHERE division_id = 5), 1::bigint,
+          'seatmgr_seats_at: a deleted user''s seat ends with the deletion');
+SELECT ok((SELECT NOT upper_inf(period) FROM seatmgr.license_periods WHERE user_id = 6),
+          'license_periods: a deleted user''s period is closed');
+DELETE FROM seatmgr.domains WHERE domain_id = 2;
+SELECT is((SELECT count(*) FROM seatmgr_seats_at(now()) WHERE division_id = 5), 0::bigint,
+          'seatmgr_seats_at: the division of a deleted domain has no seat (and no row) after the deletion');
+SELECT is((SELECT active FROM seatmgr_seats_at('2020-01-05') WHERE division_id = 5), 1::bigint,
+          'seatmgr_seats_at: before the deletion, its seats are still counted');
+
 SELECT * FROM finish();
 ROLLBACK;
