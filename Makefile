@@ -6,9 +6,9 @@ MODULE_big = seatmgr
 OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o src/access.o src/money.o
 
 # sql/seatmgr.sql is the install script of the current version (pgvector's
-# way), sql/update--0.1.0--0.2.0.sql the update; the access part of 0.2.0
-# (sql/access.sql) ends both.  0.1.0's full script stays installable for the
-# upgrade test.
+# way), sql/update--0.1.0--0.2.0.sql the update; the money and time objects
+# of 0.2.0 (sql/money.sql) and its access part (sql/access.sql) end both.
+# 0.1.0's full script stays installable for the upgrade test.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 EXTRA_CLEAN = $(DATA_built)
@@ -29,10 +29,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql sql/access.sql
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql sql/money.sql sql/access.sql
 	cat $^ > $@
 
-sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/access.sql
+sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/money.sql sql/access.sql
 	cat $^ > $@
 
 $(OBJS): $(SQL_HEADERS)

@@ -4,7 +4,7 @@
 # user expects ALTER EXTENSION UPDATE to give what CREATE EXTENSION gives,
 # keeping the data.  So a database created with seatmgr 0.1.0 and holding an
 # organization (sql/seatmgr--0.1.0.sql), updated through
-# sql/seatmgr--0.1.0--0.2.0.sql (built from sql/update--0.1.0--0.2.0.sql and sql/access.sql)
+# sql/seatmgr--0.1.0--0.2.0.sql (built from sql/update--0.1.0--0.2.0.sql, sql/money.sql and sql/access.sql)
 # with ALTER EXTENSION seatmgr UPDATE TO '0.2.0',
 #   - keeps every row of every table 0.1.0 had (the columns 0.1.0 had; new
 #     columns are not compared) and every sequence position;
