@@ -67,21 +67,32 @@ time_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 	return t;
 }
 
-/* Copies the rows of the last query, every column, into the function's result. */
-static void
-return_rows(FunctionCallInfo fcinfo)
+/*
+ * Runs q with the caller's divisions as its argument scope_arg (NULL: every
+ * division) and returns its rows, every column, as the function's result.
+ */
+static Datum
+scoped_rows(FunctionCallInfo fcinfo, SmCaller *c, SeatQuery *q, Datum *v, char *n, int scope_arg)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int			natts = rsinfo->setDesc->natts;
-	Datum	   *values = palloc(sizeof(Datum) * natts);
-	bool	   *nulls = palloc(sizeof(bool) * natts);
+	Datum	   *values;
+	bool	   *nulls;
 
+	InitMaterializedSRF(fcinfo, 0);
+	values = palloc(sizeof(Datum) * rsinfo->setDesc->natts);
+	nulls = palloc(sizeof(bool) * rsinfo->setDesc->natts);
+	SPI_connect();
+	if (!scope_divisions(c, &v[scope_arg]))
+		n[scope_arg] = 'n';
+	sm_exec(q, v, n, true, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		for (int col = 0; col < natts; col++)
+		for (int col = 0; col < rsinfo->setDesc->natts; col++)
 			values[col] = sm_get(i, col + 1, &nulls[col]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	SPI_finish();
+	return (Datum) 0;
 }
 
 /*
@@ -112,14 +123,7 @@ seats_at(FunctionCallInfo fcinfo, SmCaller *c)
 	char		n[3] = "  ";
 
 	v[0] = TimestampTzGetDatum(time_arg(fcinfo, 0, "at"));
-	InitMaterializedSRF(fcinfo, 0);
-	SPI_connect();
-	if (!scope_divisions(c, &v[1]))
-		n[1] = 'n';
-	sm_exec(&q_seats_at, v, n, true, 0);
-	return_rows(fcinfo);
-	SPI_finish();
-	return (Datum) 0;
+	return scoped_rows(fcinfo, c, &q_seats_at, v, n, 1);
 }
 
 /*
@@ -168,12 +172,5 @@ cost(FunctionCallInfo fcinfo, SmCaller *c)
 	to_at = Max(from_at, Min(to_at, GetCurrentTransactionStartTimestamp()));
 	v[0] = TimestampTzGetDatum(from_at);
 	v[1] = TimestampTzGetDatum(to_at);
-	InitMaterializedSRF(fcinfo, 0);
-	SPI_connect();
-	if (!scope_divisions(c, &v[2]))
-		n[2] = 'n';
-	sm_exec(&q_cost, v, n, true, 0);
-	return_rows(fcinfo);
-	SPI_finish();
-	return (Datum) 0;
+	return scoped_rows(fcinfo, c, &q_cost, v, n, 2);
 }
