@@ -1,10 +1,8 @@
--- seatmgr: money and time (0.2.0, issue 10; docs/money.md).  The Makefile
--- appends this same text, before sql/access.sql, to the install script and to
--- the 0.1.0 -> 0.2.0 update, as it does sql/access.sql.
-
 ------------------------------------------------------------------------------
 -- Money and time (0.2.0, issue 10): what seats were in use when, and what
--- they cost, read from seatmgr.license_events (docs/money.md)
+-- they cost, read from seatmgr.license_events (docs/money.md).  The Makefile
+-- appends this same text, before sql/access.sql, to the install script and to
+-- the 0.1.0 -> 0.2.0 update.
 ------------------------------------------------------------------------------
 
 -- The one place that turns events into the spans a licence held a seat.

@@ -4,7 +4,7 @@
  * seatmgr_cost(from_at, to_at).
  *
  * Both read the spans each licence held a seat from seatmgr.license_spans()
- * (the install script), the one place that turns seatmgr.license_events into
+ * (sql/money.sql), the one place that turns seatmgr.license_events into
  * spans; seatmgr.license_periods reads it too.  Both judge their caller
  * (SM_SCOPED_FUNCTION): they run as the owner and return only the divisions
  * the caller's reader or admin grants cover (R20).  A division deleted since
