@@ -3,12 +3,12 @@ EXTENSION = seatmgr
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = seatmgr
-OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o src/access.o
+OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o src/access.o src/money.o
 
 # sql/seatmgr.sql is the install script of the current version (pgvector's
-# way), sql/update--0.1.0--0.2.0.sql the update; the access part of 0.2.0
-# (sql/access.sql) ends both.  0.1.0's full script stays installable for the
-# upgrade test.
+# way), sql/update--0.1.0--0.2.0.sql the update; the money and time objects
+# of 0.2.0 (sql/money.sql) and its access part (sql/access.sql) end both.
+# 0.1.0's full script stays installable for the upgrade test.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 EXTRA_CLEAN = $(DATA_built)
@@ -16,7 +16,7 @@ EXTRA_CLEAN = $(DATA_built)
 PG_CPPFLAGS = -I$(srcdir)/src -DSEATMGR_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
-REGRESS = seatmgr_basic seatmgr_errors
+REGRESS = seatmgr_basic seatmgr_errors seatmgr_money
 
 ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs
 
@@ -29,10 +29,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql sql/access.sql
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql sql/money.sql sql/access.sql
 	cat $^ > $@
 
-sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/access.sql
+sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/money.sql sql/access.sql
 	cat $^ > $@
 
 $(OBJS): $(SQL_HEADERS)

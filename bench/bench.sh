@@ -29,6 +29,9 @@
 #              first INSERT again by an app role (seatmgr_allow), unscoped and
 #              scoped to the domain, against the owner (issue 9: row-level security)
 #   touch      seatmgr_touch of 100,000 ids against a bare UPDATE of the copy
+#   money      a year of licence history (bench/money_history.sql), then
+#              seatmgr_seats_at 180 days ago and now (checked against
+#              seatmgr.division_seats) and seatmgr_cost of a year and a month
 #   memory     peak backend RssAnon (sampled every 10 ms) of a run and a preview
 #              (and of floor B and the peer, for reference)
 #   predictable  with autovacuum off, five real runs back to back, each after
@@ -313,6 +316,26 @@ for n in $SIZES; do
     R[$n,touch]=$(median "${Ts[@]}"); R[$n,touch_bare]=$(median "${Tb[@]}")
     printf 'touch 100,000 ids: seatmgr_touch %s ms, bare UPDATE %s ms\n' "$(ms ${R[$n,touch]})" "$(ms ${R[$n,touch_bare]})"
 
+    # 3b. money and time (issue 10): a year of licence history, then the
+    # seats on a past date and now, and the cost of a year and of a month
+    psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$B/money_history.sql" >/dev/null || die "money_history.sql failed"
+    R[$n,events]=$(q "SELECT count(*) FROM seatmgr.license_events")
+    declare -a Mp=() Mn=() My=() Mm=()
+    for ((r = 1; r <= RUNS; r++)); do
+        measure "SELECT 1" -c "SELECT count(*) FROM seatmgr_seats_at(now() - interval '180 days')"; Mp+=("$MS")
+        measure "SELECT 1" -c "SELECT count(*) FROM seatmgr_seats_at(now())"; Mn+=("$MS")
+        measure "SELECT 1" -c "SELECT count(*) FROM seatmgr_cost(now() - interval '365 days', now())"; My+=("$MS")
+        measure "SELECT 1" -c "SELECT count(*) FROM seatmgr_cost(now() - interval '30 days', now())"; Mm+=("$MS")
+    done
+    R[$n,seats_past]=$(median "${Mp[@]}"); R[$n,seats_now]=$(median "${Mn[@]}")
+    R[$n,cost_year]=$(median "${My[@]}"); R[$n,cost_month]=$(median "${Mm[@]}")
+    [ "$(q "SELECT string_agg(division_id || ':' || active, ' ' ORDER BY division_id) FROM seatmgr_seats_at(now()) WHERE active > 0")" \
+      = "$(q "SELECT string_agg(division_id || ':' || active, ' ' ORDER BY division_id) FROM seatmgr.division_seats WHERE active > 0")" ] \
+        && R[$n,seats_same]=yes || R[$n,seats_same]=NO
+    printf 'money (%s events): seatmgr_seats_at 180 days ago %s ms, now %s ms (equals division_seats: %s); seatmgr_cost of a year %s ms, of a month %s ms\n' \
+        "${R[$n,events]}" "$(ms ${R[$n,seats_past]})" "$(ms ${R[$n,seats_now]})" "${R[$n,seats_same]}" \
+        "$(ms ${R[$n,cost_year]})" "$(ms ${R[$n,cost_month]})"
+
     # 4. memory
     R[$n,mem_run]=$(peak_kb -c "SELECT count(*) FROM seatmgr_run($div)")
     R[$n,mem_preview]=$(peak_kb -c "SELECT count(*) FROM seatmgr_run($div, preview => true)")
@@ -448,6 +471,12 @@ line "pgbench: seatmgr tps / bare tps" ">= 0.5" rat tps tps_bare
 line "seatmgr_touch 100,000 ids" "" vals ms touch
 line "bare UPDATE of 100,000 users" "" vals ms touch_bare
 line "touch / bare UPDATE" "" rat touch touch_bare
+line "money: licence events (a year of history)" "" vals asis events
+line "seatmgr_seats_at 180 days ago" "" vals ms seats_past
+line "seatmgr_seats_at now" "" vals ms seats_now
+line "  seats now equal seatmgr.division_seats" "" vals asis seats_same
+line "seatmgr_cost of a year" "" vals ms cost_year
+line "seatmgr_cost of a month" "" vals ms cost_month
 line "peak backend RssAnon: run" "" vals kb mem_run
 line "peak backend RssAnon: preview" "" vals kb mem_preview
 line "peak backend RssAnon: floor B" "" vals kb mem_floor_b

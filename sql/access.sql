@@ -87,6 +87,9 @@ $$;
 ALTER VIEW seatmgr.division_seats SET (security_invoker = true);
 ALTER VIEW seatmgr.run_history SET (security_invoker = true);
 ALTER VIEW seatmgr.next_runs SET (security_invoker = true);
+ALTER VIEW seatmgr.billable_users SET (security_invoker = true);
+ALTER VIEW seatmgr.idle_seats SET (security_invoker = true);
+ALTER VIEW seatmgr.license_periods SET (security_invoker = true);
 CREATE OR REPLACE VIEW seatmgr.progress WITH (security_invoker = true) AS
 SELECT p.pid, p.run_id, p.division_id, d.name AS division, p.phase, p.started_at,
        p.changes_planned, p.users_deactivated, p.users_added

@@ -472,10 +472,12 @@ SELECT r.run_id,
        r.users_added,
        r.users_deactivated,
        r.finished_at - r.started_at AS duration,
-       r.error
+       r.error,
+       r.users_added - r.users_deactivated AS seat_change,
+       CASE WHEN r.status <> 'failed' THEN (r.users_added - r.users_deactivated) * d.seat_price END AS monthly_cost_change
   FROM seatmgr.runs r
   JOIN seatmgr.divisions d ON d.division_id = r.division_id;
-COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division, trigger, status, users added and deactivated, duration';
+COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division, trigger, status, users added and deactivated, duration, seat_change (added - deactivated) and monthly_cost_change (seat_change * seat_price; NULL for a failed run or without a price)';
 
 CREATE VIEW seatmgr.next_runs AS
 SELECT p.division_id,

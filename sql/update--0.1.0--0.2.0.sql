@@ -1,5 +1,5 @@
 -- seatmgr 0.1.0 -> 0.2.0.  Every schema change of 0.2.0, in the order it was made;
--- The Makefile appends sql/access.sql (as it does to the install script) to make
+-- The Makefile appends sql/money.sql and sql/access.sql (as it does to the install script) to make
 -- sql/seatmgr--0.1.0--0.2.0.sql; t/upgrade.t checks that 0.1.0 updated through
 -- it equals a fresh 0.2.0.
 
@@ -173,3 +173,21 @@ CREATE TRIGGER seatmgr_rules_insert AFTER INSERT ON seatmgr.group_members
 ALTER TABLE seatmgr.divisions DROP CONSTRAINT divisions_on_full_check;
 ALTER TABLE seatmgr.shares DROP CONSTRAINT shares_object_type_check;
 ALTER TABLE seatmgr.policies DROP CONSTRAINT policies_grant_scope_check;
+
+-- Issue 10: run_history gains seat_change and monthly_cost_change
+CREATE OR REPLACE VIEW seatmgr.run_history AS
+SELECT r.run_id,
+       r.started_at AS run_date,
+       r.division_id,
+       d.name AS division,
+       r.trigger,
+       r.status,
+       r.users_added,
+       r.users_deactivated,
+       r.finished_at - r.started_at AS duration,
+       r.error,
+       r.users_added - r.users_deactivated AS seat_change,
+       CASE WHEN r.status <> 'failed' THEN (r.users_added - r.users_deactivated) * d.seat_price END AS monthly_cost_change
+  FROM seatmgr.runs r
+  JOIN seatmgr.divisions d ON d.division_id = r.division_id;
+COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division, trigger, status, users added and deactivated, duration, seat_change (added - deactivated) and monthly_cost_change (seat_change * seat_price; NULL for a failed run or without a price)';

@@ -424,9 +424,12 @@ static const char *const reader_grants[] = {
 	" seatmgr.shares, seatmgr.groups, seatmgr.group_members, seatmgr.group_grants, seatmgr.exclusions,"
 	" seatmgr.policies, seatmgr.licenses, seatmgr.license_sources, seatmgr.seat_counts, seatmgr.runs,"
 	" seatmgr.run_changes, seatmgr.license_events, seatmgr.division_seats, seatmgr.run_history,"
-	" seatmgr.next_runs, seatmgr.progress TO @role@",
+	" seatmgr.next_runs, seatmgr.progress, seatmgr.billable_users, seatmgr.idle_seats,"
+	" seatmgr.license_periods TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_explain(bigint), @ext@.seatmgr_run_export(bigint),"
-	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows() TO @role@",
+	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows(),"
+	" @ext@.seatmgr_seats_at(timestamptz), @ext@.seatmgr_cost(timestamptz, timestamptz),"
+	" seatmgr.license_spans(timestamptz, bigint[]) TO @role@",
 	NULL
 };
 

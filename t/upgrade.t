@@ -4,7 +4,7 @@
 # user expects ALTER EXTENSION UPDATE to give what CREATE EXTENSION gives,
 # keeping the data.  So a database created with seatmgr 0.1.0 and holding an
 # organization (sql/seatmgr--0.1.0.sql), updated through
-# sql/seatmgr--0.1.0--0.2.0.sql (built from sql/update--0.1.0--0.2.0.sql and sql/access.sql)
+# sql/seatmgr--0.1.0--0.2.0.sql (built from sql/update--0.1.0--0.2.0.sql, sql/money.sql and sql/access.sql)
 # with ALTER EXTENSION seatmgr UPDATE TO '0.2.0',
 #   - keeps every row of every table 0.1.0 had (the columns 0.1.0 had; new
 #     columns are not compared) and every sequence position;
@@ -112,6 +112,23 @@ if ! cmp -s "$tmp/catalog.A" "$tmp/catalog.B"; then
     diag "diff (< updated from $old, > fresh $new); the first 60 lines:"
     diff "$tmp/catalog.A" "$tmp/catalog.B" | head -n 60 | cut -c1-250 | sed 's/^/#   /'
 fi
+
+# --- the money and time objects of 0.2.0 read the history of 0.1.0 ------------
+# (issue 10) the events 0.1.0 wrote give the seats of now, one open period per
+# active licence, the billable users, and the run's seat change
+got=$(q -d $A -c "SELECT (SELECT string_agg(division_id || ':' || active, ' ' ORDER BY division_id) FROM seatmgr_seats_at(now()))
+                    = (SELECT string_agg(d.division_id || ':' || (SELECT count(*) FROM seatmgr.licenses l
+                                         WHERE l.division_id = d.division_id AND l.status = 'active'), ' ' ORDER BY d.division_id)
+                         FROM seatmgr.divisions d),
+                  (SELECT count(*) FROM seatmgr.license_periods WHERE upper_inf(period))
+                    = (SELECT count(*) FROM seatmgr.licenses WHERE status = 'active'),
+                  (SELECT count(*) FROM seatmgr.billable_users)
+                    = (SELECT count(DISTINCT user_id) FROM seatmgr.licenses WHERE status = 'active'),
+                  (SELECT seat_change = users_added - users_deactivated AND monthly_cost_change = seat_change * 20
+                     FROM seatmgr.run_history),
+                  (SELECT count(*) > 0 FROM seatmgr_cost(now() - interval '1 day', now()))" 2>&1)
+ok '[ "$got" = "t|t|t|t|t" ]' "after the update, seatmgr_seats_at, license_periods, billable_users, run_history's seat_change and monthly_cost_change and seatmgr_cost read 0.1.0's licences, events and runs"
+[ "$got" = "t|t|t|t|t" ] || diag "got '$(echo $got | cut -c1-300)'"
 
 # --- A still works -------------------------------------------------------------
 got=$(q -d $A -c "INSERT INTO seatmgr.users (domain_id, email, last_active_at) VALUES (1, 'upgrade.check@acme.com', now())" \
