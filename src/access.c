@@ -424,7 +424,9 @@ static const char *const reader_grants[] = {
 	" seatmgr.shares, seatmgr.groups, seatmgr.group_members, seatmgr.group_grants, seatmgr.exclusions,"
 	" seatmgr.policies, seatmgr.licenses, seatmgr.license_sources, seatmgr.seat_counts, seatmgr.runs,"
 	" seatmgr.run_changes, seatmgr.license_events, seatmgr.division_seats, seatmgr.run_history,"
-	" seatmgr.next_runs, seatmgr.progress TO @role@",
+	" seatmgr.next_runs, seatmgr.progress, seatmgr.deliveries TO @role@",
+	/* every column of the webhooks but the secret (SPEC section 7) */
+	"GRANT SELECT (webhook_id, domain_id, url, event_types, enabled, created_at) ON seatmgr.webhooks TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_explain(bigint), @ext@.seatmgr_run_export(bigint),"
 	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows() TO @role@",
 	NULL
@@ -435,6 +437,9 @@ static const char *const admin_grants[] = {
 	" seatmgr.group_grants TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_grant_license(bigint, bigint),"
 	" @ext@.seatmgr_remove_license(bigint, bigint) TO @role@",
+	"GRANT SELECT, INSERT, UPDATE, DELETE ON seatmgr.webhooks TO @role@",
+	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_redeliver(bigint) TO @role@",
+	"GRANT EXECUTE ON PROCEDURE @ext@.seatmgr_deliver() TO @role@",
 	NULL
 };
 
