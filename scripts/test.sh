@@ -6,6 +6,7 @@
 source "$(dirname "$0")/common.sh"
 
 install_packages
+install_node
 build_install
 start_cluster "${SEATMGR_CLUSTER:-test}"
 

@@ -3,7 +3,7 @@
 -- seatmgr.deliveries, seatmgr_redeliver and CALL seatmgr_deliver().  The
 -- Makefile appends this same text, after sql/access.sql, to the install
 -- script and to the 0.1.0 -> 0.2.0 update; src/webhooks.c and
--- src/deliver.c have the why, docs/webhooks.md the how.
+-- src/deliver.c have the why, README.md (Webhooks) the how.
 ------------------------------------------------------------------------------
 
 CREATE FUNCTION seatmgr.new_webhook_secret() RETURNS text

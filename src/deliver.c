@@ -243,6 +243,8 @@ sm_delivery_request_at_startup(void)
 void
 sm_delivery_launch(BackgroundWorkerHandle **handles, TimestampTz *started)
 {
+	static int	failures[SM_DELIVERY_SLOTS];
+
 	if (shared == NULL)
 		return;
 	for (int i = 0; i < SM_DELIVERY_SLOTS; i++)
@@ -262,9 +264,30 @@ sm_delivery_launch(BackgroundWorkerHandle **handles, TimestampTz *started)
 			continue;
 		if (handles[i] != NULL && GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
 			continue;
-		/* a worker that stopped (an error) is started again, at most every 5 s */
-		if (handles[i] != NULL && !TimestampDifferenceExceeds(started[i], GetCurrentTimestamp(), 5000))
-			continue;
+		if (handles[i] != NULL)
+		{
+			/*
+			 * A worker that stopped on an error is started again, at most
+			 * every 5 s; one that fails three times within a minute of its
+			 * start (its database was dropped, say) is forgotten until the
+			 * next commit of deliveries there asks again.
+			 */
+			if (!TimestampDifferenceExceeds(started[i], GetCurrentTimestamp(), 5000))
+				continue;
+			failures[i] = TimestampDifferenceExceeds(started[i], GetCurrentTimestamp(), 60000) ? 0 : failures[i] + 1;
+			if (failures[i] >= 3)
+			{
+				ereport(LOG,
+						(errmsg("seatmgr launcher: the delivery worker of database %u keeps failing; it stops until deliveries are committed there again", db)));
+				SpinLockAcquire(&shared->mutex);
+				s->wanted = false;
+				s->database = InvalidOid;
+				SpinLockRelease(&shared->mutex);
+				handles[i] = NULL;
+				failures[i] = 0;
+				continue;
+			}
+		}
 		w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 		w.bgw_start_time = BgWorkerStart_RecoveryFinished;
 		w.bgw_restart_time = BGW_NEVER_RESTART;
@@ -594,7 +617,10 @@ release_slot(void)
 	SpinLockAcquire(&shared->mutex);
 	shared->slots[my_slot].wanted = false;
 	shared->slots[my_slot].database = InvalidOid;
+	shared->slots[my_slot].pid = 0;
+	shared->slots[my_slot].latch = NULL;
 	SpinLockRelease(&shared->mutex);
+	my_slot = -1;
 }
 
 static SeatQuery q_has_outbox = {
@@ -624,7 +650,7 @@ worker_batch(double *next_due)
 			bool		isnull;
 			Datum		d = sm_get(0, 1, &isnull);
 
-			*next_due = isnull ? 60.0 : DatumGetFloat8(d);
+			*next_due = isnull ? -1.0 : DatumGetFloat8(d);
 		}
 	}
 	SPI_finish();
@@ -647,7 +673,8 @@ seatmgr_delivery_main(Datum arg)
 	Oid			db = DatumGetObjectId(arg);
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	/* terminated (DROP DATABASE ... WITH (FORCE), pg_terminate_backend): forget this database */
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(db, InvalidOid, 0);
 	pgstat_report_appname("seatmgr delivery");
@@ -671,10 +698,16 @@ seatmgr_delivery_main(Datum arg)
 
 	for (;;)
 	{
-		double		next_due = 60.0;
+		double		next_due = -1.0;
 		long		wait_ms;
+		int			rc;
 
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+		{
+			release_slot();
+			proc_exit(0);
+		}
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
@@ -683,10 +716,19 @@ seatmgr_delivery_main(Datum arg)
 		if (worker_batch(&next_due) == DELIVERY_BATCH)
 			continue;
 		/* sleep until the next delivery is due or a commit sets the latch */
-		/* (due ones left are locked by CALL seatmgr_deliver(): look again soon) */
-		wait_ms = next_due <= 0.1 ? 100 : next_due >= 60 ? 60000 : (long) (next_due * 1000) + 10;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 wait_ms, PG_WAIT_EXTENSION);
+		/*
+		 * Nothing pending: wait a minute for a commit, then leave (the next
+		 * commit of deliveries starts a worker again), so that an idle
+		 * database has no session of seatmgr.  Due ones left are locked by
+		 * CALL seatmgr_deliver(): look again soon.
+		 */
+		wait_ms = next_due < 0 ? 60000 : next_due <= 0.1 ? 100 : next_due >= 60 ? 60000 : (long) (next_due * 1000) + 10;
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		if (next_due < 0 && (rc & WL_TIMEOUT) && !(rc & WL_LATCH_SET))
+		{
+			release_slot();
+			proc_exit(0);
+		}
 	}
 }

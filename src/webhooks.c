@@ -41,7 +41,7 @@ PG_FUNCTION_INFO_V1(seatmgr_events_to_outbox);
 PG_FUNCTION_INFO_V1(seatmgr_webhooks_changed);
 PG_FUNCTION_INFO_V1(seatmgr_new_webhook_secret);
 
-/* the settings (docs/webhooks.md) */
+/* the settings (README.md, Webhooks) */
 int			sm_webhook_timeout = 5000;
 int			sm_webhook_max_attempts = 8;
 int			sm_webhook_retry_delay = 5000;
@@ -193,8 +193,14 @@ seatmgr_webhooks_changed(PG_FUNCTION_ARGS)
 		elog(ERROR, "seatmgr.webhooks_changed must be a trigger");
 	CacheInvalidateRelcache(trig->tg_relation);
 	has_webhooks = -1;
-	/* a webhook enabled again has pending deliveries to send */
-	sm_webhooks_wake_at_commit();
+	/* a webhook enabled again may have pending deliveries to send */
+	if (TRIGGER_FIRED_BY_UPDATE(trig->tg_event) && !sm_restoring())
+	{
+		SPI_connect();
+		if (sm_deliveries_pending())
+			sm_webhooks_wake_at_commit();
+		SPI_finish();
+	}
 	return PointerGetDatum(NULL);
 }
 

@@ -3,7 +3,7 @@
 // verifier of the Standard Webhooks specification, not seatmgr's code) and
 // appends one JSON line per request to $LOG:
 //   {"at": ms, "path", "id", "timestamp", "verified", "error", "body"}
-// It answers by path: /ok 204, /fail 500, /slow answers after 10 s,
+// It answers by path: /ok 204, /fail 500, /slowish 204 after 0.3 s, /slow after 10 s,
 // /garbage writes no HTTP at all, /redirect 302 to a file: URL.
 // usage: LOG=file SECRETS_FILE=file node receiver.js PORT
 //   SECRETS_FILE holds one secret a line, read again for every request.
@@ -44,6 +44,8 @@ const server = http.createServer((req, res) => {
     }) + '\n');
     if (req.url.startsWith('/fail')) {
       res.writeHead(500).end('no');
+    } else if (req.url.startsWith('/slowish')) {
+      setTimeout(() => res.writeHead(204).end(), 300);
     } else if (req.url.startsWith('/slow')) {
       setTimeout(() => res.writeHead(204).end(), 10000);
     } else if (req.url.startsWith('/garbage')) {
