@@ -350,7 +350,7 @@ static SeatQuery q_outcomes = {
 	"                     WHEN d.attempts + 1 >= $5 THEN 'failed' ELSE 'pending' END,"
 	"       delivered_at = CASE WHEN o.error IS NULL THEN pg_catalog.now() END,"
 	"       next_attempt_at = CASE WHEN o.error IS NULL OR d.attempts + 1 >= $5 THEN d.next_attempt_at"
-	"                  ELSE pg_catalog.now() + pg_catalog.make_interval(secs =>"
+	"                  ELSE pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs =>"
 	"                       $6::float8 / 1000 * 2 ^ LEAST(d.attempts, 30)) END"
 	"  FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::bigint[]),"
 	"                  pg_catalog.unnest($3::integer[]), pg_catalog.unnest($4::text[])) o(domain_id, delivery_id, http, error)"
@@ -629,7 +629,7 @@ static SeatQuery q_has_outbox = {
 
 /* one transaction: a batch; returns how many were sent, and the seconds to the next due */
 static int
-worker_batch(double *next_due)
+worker_batch(double *next_due, bool *none)
 {
 	int			sent = 0;
 	bool		ok = true;
@@ -650,7 +650,8 @@ worker_batch(double *next_due)
 			bool		isnull;
 			Datum		d = sm_get(0, 1, &isnull);
 
-			*next_due = isnull ? -1.0 : DatumGetFloat8(d);
+			*none = isnull;
+			*next_due = isnull ? 60.0 : DatumGetFloat8(d);
 		}
 	}
 	SPI_finish();
@@ -698,7 +699,8 @@ seatmgr_delivery_main(Datum arg)
 
 	for (;;)
 	{
-		double		next_due = -1.0;
+		double		next_due = 60.0;
+		bool		none = false;
 		long		wait_ms;
 		int			rc;
 
@@ -713,7 +715,7 @@ seatmgr_delivery_main(Datum arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		if (worker_batch(&next_due) == DELIVERY_BATCH)
+		if (worker_batch(&next_due, &none) == DELIVERY_BATCH)
 			continue;
 		/* sleep until the next delivery is due or a commit sets the latch */
 		/*
@@ -722,10 +724,10 @@ seatmgr_delivery_main(Datum arg)
 		 * database has no session of seatmgr.  Due ones left are locked by
 		 * CALL seatmgr_deliver(): look again soon.
 		 */
-		wait_ms = next_due < 0 ? 60000 : next_due <= 0.1 ? 100 : next_due >= 60 ? 60000 : (long) (next_due * 1000) + 10;
+		wait_ms = next_due <= 0.1 ? 100 : next_due >= 60 ? 60000 : (long) (next_due * 1000) + 10;
 		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
-		if (next_due < 0 && (rc & WL_TIMEOUT) && !(rc & WL_LATCH_SET))
+		if (none && (rc & WL_TIMEOUT) && !(rc & WL_LATCH_SET))
 		{
 			release_slot();
 			proc_exit(0);

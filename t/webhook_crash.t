@@ -15,7 +15,7 @@ port=$((HOOKPORT + 3))
 start_receiver $port "$dir"
 trap 'kill $receiver_pid 2>/dev/null; rm -rf "$dir"' EXIT
 
-q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
+q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" 2>/dev/null
 q -d $db -c "CREATE EXTENSION seatmgr"
 q -d $db <<SQL
 INSERT INTO seatmgr.domains (name) VALUES ('acme.com');

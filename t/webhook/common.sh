@@ -11,7 +11,7 @@ start_receiver() {
 }
 # received DB: loads the receiver's log into table recv(line jsonb) of DB
 received() {
-    q -d "$1" -c "CREATE TABLE IF NOT EXISTS public.recv (line jsonb)" -c "TRUNCATE public.recv" \
+    q -d "$1" -c "SET client_min_messages = warning" -c "CREATE TABLE IF NOT EXISTS public.recv (line jsonb)" -c "TRUNCATE public.recv" \
       -c "\\copy public.recv (line) FROM '$dir/log' WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')"
 }
 # settings: ALTER SYSTEM for the delivery worker
