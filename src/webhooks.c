@@ -184,6 +184,11 @@ sm_run_finished(int64 run_id)
 	exec_outbox(&q_run_finished, 1, v, true);
 }
 
+static SeatQuery q_orphans = {
+	"DELETE FROM seatmgr.deliveries d"
+	" WHERE NOT EXISTS (SELECT 1 FROM seatmgr.webhooks w WHERE w.webhook_id = d.webhook_id)", 0, {0}
+};
+
 Datum
 seatmgr_webhooks_changed(PG_FUNCTION_ARGS)
 {
@@ -193,14 +198,16 @@ seatmgr_webhooks_changed(PG_FUNCTION_ARGS)
 		elog(ERROR, "seatmgr.webhooks_changed must be a trigger");
 	CacheInvalidateRelcache(trig->tg_relation);
 	has_webhooks = -1;
+	if (sm_restoring())
+		return PointerGetDatum(NULL);
+	SPI_connect();
+	/* a deleted webhook takes its deliveries (no foreign key: see sql/webhooks.sql) */
+	if (TRIGGER_FIRED_BY_DELETE(trig->tg_event) || TRIGGER_FIRED_BY_TRUNCATE(trig->tg_event))
+		sm_exec(&q_orphans, NULL, NULL, false, 0);
 	/* a webhook enabled again may have pending deliveries to send */
-	if (TRIGGER_FIRED_BY_UPDATE(trig->tg_event) && !sm_restoring())
-	{
-		SPI_connect();
-		if (sm_deliveries_pending())
-			sm_webhooks_wake_at_commit();
-		SPI_finish();
-	}
+	if (TRIGGER_FIRED_BY_UPDATE(trig->tg_event) && sm_deliveries_pending())
+		sm_webhooks_wake_at_commit();
+	SPI_finish();
 	return PointerGetDatum(NULL);
 }
 

@@ -196,7 +196,11 @@ SELECT lives_ok($$INSERT INTO seatmgr.webhooks (domain_id, url) VALUES (NULL, 'h
                 'R20: an unscoped admin creates a webhook of every domain');
 SELECT is((SELECT count(*) FROM seatmgr.deliveries WHERE webhook_id = 1) > 0, true,
           'R20: an unscoped admin sees the deliveries of a webhook of every domain');
+SELECT lives_ok($$DELETE FROM seatmgr.webhooks WHERE webhook_id = 1$$, 'R20: an unscoped admin deletes a webhook');
 RESET ROLE;
+SELECT is((SELECT count(*) FROM seatmgr.deliveries WHERE webhook_id = 1), 0::bigint,
+          'R17: a deleted webhook takes its deliveries with it');
+SELECT ok((SELECT count(*) FROM seatmgr.deliveries) > 0, '... and only its own');
 
 SELECT * FROM finish();
 ROLLBACK;
