@@ -108,6 +108,9 @@ webhooks_enabled(void)
 	if (has_webhooks < 0)
 	{
 		webhooks_relid = get_relname_relid("webhooks", get_namespace_oid("seatmgr", false));
+		/* 0.1.0, before ALTER EXTENSION UPDATE, has no webhooks (nothing cached) */
+		if (!OidIsValid(webhooks_relid))
+			return false;
 		sm_exec(&q_has_webhooks, NULL, NULL, true, 1);
 		has_webhooks = sm_get_bool(0, 1) ? 1 : 0;
 	}

@@ -75,7 +75,7 @@ UPDATE seatmgr.webhooks SET enabled = false;
 INSERT INTO seatmgr.webhooks (domain_id, url, secret, event_types) VALUES
   (2, 'http://127.0.0.1:$HOOKPORT/fail', '$secret', '{license.granted}'),
   (2, 'http://127.0.0.1:$HOOKPORT/slow', '$secret', '{license.granted}'),
-  (2, 'http://127.0.0.1:$((HOOKPORT + 9))/refused', '$secret', '{license.granted}'),
+  (2, 'http://127.0.0.1:$((HOOKPORT + 2))/refused', '$secret', '{license.granted}'),
   (2, 'http://127.0.0.1:$HOOKPORT/garbage', '$secret', '{license.granted}'),
   (2, 'http://127.0.0.1:$HOOKPORT/redirect', '$secret', '{license.granted}');
 INSERT INTO seatmgr.users (domain_id, email) VALUES (2, 'failing@other.com');

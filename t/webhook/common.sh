@@ -1,7 +1,8 @@
 # Shared by t/webhooks.t and t/webhook_crash.t: a receiver on 127.0.0.1 that
 # verifies every request with the standardwebhooks package (t/webhook/receiver.js).
 HOOKDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# Ports: SEATMGR_HOOK_PORT (default 5630) and the nine after it, on 127.0.0.1.
+# Ports: SEATMGR_HOOK_PORT (default 5630) and the three after it, on 127.0.0.1
+# (webhooks.t: +0, +1, +2 where nothing listens; webhook_crash.t: +3).
 HOOKPORT=${SEATMGR_HOOK_PORT:-5630}
 # start_receiver PORT DIR: logs to DIR/log, secrets in DIR/secrets
 start_receiver() {
