@@ -3,17 +3,20 @@ EXTENSION = seatmgr
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = seatmgr
-OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o src/access.o src/money.o
+OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o src/access.o src/money.o src/webhooks.o src/deliver.o
 
 # sql/seatmgr.sql is the install script of the current version (pgvector's
 # way), sql/update--0.1.0--0.2.0.sql the update; the money and time objects
-# of 0.2.0 (sql/money.sql) and its access part (sql/access.sql) end both.
-# 0.1.0's full script stays installable for the upgrade test.
+# of 0.2.0 (sql/money.sql), its access part (sql/access.sql) and the webhooks
+# (sql/webhooks.sql, SPEC section 7) end both.  0.1.0's full script stays
+# installable for the upgrade test.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 EXTRA_CLEAN = $(DATA_built)
 
 PG_CPPFLAGS = -I$(srcdir)/src -DSEATMGR_VERSION=\"$(EXTVERSION)\"
+SHLIB_LINK = -lcurl -lcrypto
+
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
 REGRESS = seatmgr_basic seatmgr_errors seatmgr_money
@@ -29,10 +32,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql sql/money.sql sql/access.sql
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql sql/money.sql sql/access.sql sql/webhooks.sql
 	cat $^ > $@
 
-sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/money.sql sql/access.sql
+sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/money.sql sql/access.sql sql/webhooks.sql
 	cat $^ > $@
 
 $(OBJS): $(SQL_HEADERS)

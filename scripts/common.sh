@@ -15,7 +15,7 @@ say() { printf '\n== %s\n' "$*"; }
 install_packages() {
     local pkgs="make gcc libc6-dev postgresql-$PGVER postgresql-server-dev-$PGVER
                 postgresql-$PGVER-cron postgresql-$PGVER-pgtap pgtap
-                libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev"
+                libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libssl-dev"
     local missing=""
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -26,6 +26,20 @@ install_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
     fi
     export PATH=$PGBIN:$PATH
+}
+
+# Node and the webhook verifier of t/webhooks.t (the standardwebhooks package
+# from npm, pinned by t/webhook/package-lock.json)
+install_node() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        say "installing nodejs and npm"
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+    fi
+    if [ ! -d "$TOP/t/webhook/node_modules/standardwebhooks" ]; then
+        say "installing the webhook verifier (npm ci)"
+        (cd "$TOP/t/webhook" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
 }
 
 build_install() {

@@ -6,6 +6,7 @@
 source "$(dirname "$0")/common.sh"
 
 install_packages
+install_node
 build_install
 start_cluster "${SEATMGR_CLUSTER:-test}"
 
@@ -25,7 +26,7 @@ if ! pg_prove -d seatmgr_tap --ext .sql -r "$TOP/test"; then
     status=1
 fi
 
-say "a real pg_cron schedule and a crash in the middle of a run (prove, t/*.t; about a minute)"
+say "a real pg_cron schedule, crashes, webhooks to a verifying receiver (prove, t/*.t; a few minutes)"
 if ! prove --exec bash "$TOP"/t/*.t; then
     status=1
 fi

@@ -425,7 +425,9 @@ static const char *const reader_grants[] = {
 	" seatmgr.policies, seatmgr.licenses, seatmgr.license_sources, seatmgr.seat_counts, seatmgr.runs,"
 	" seatmgr.run_changes, seatmgr.license_events, seatmgr.division_seats, seatmgr.run_history,"
 	" seatmgr.next_runs, seatmgr.progress, seatmgr.billable_users, seatmgr.idle_seats,"
-	" seatmgr.license_periods TO @role@",
+	" seatmgr.license_periods, seatmgr.deliveries TO @role@",
+	/* every column of the webhooks but the secret (SPEC section 7) */
+	"GRANT SELECT (webhook_id, domain_id, url, event_types, enabled, created_at) ON seatmgr.webhooks TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_explain(bigint), @ext@.seatmgr_run_export(bigint),"
 	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows(),"
 	" @ext@.seatmgr_seats_at(timestamptz), @ext@.seatmgr_cost(timestamptz, timestamptz),"
@@ -438,6 +440,9 @@ static const char *const admin_grants[] = {
 	" seatmgr.group_grants TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_grant_license(bigint, bigint),"
 	" @ext@.seatmgr_remove_license(bigint, bigint) TO @role@",
+	"GRANT SELECT, INSERT, UPDATE, DELETE ON seatmgr.webhooks TO @role@",
+	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_redeliver(bigint) TO @role@",
+	"GRANT EXECUTE ON PROCEDURE @ext@.seatmgr_deliver() TO @role@",
 	NULL
 };
 

@@ -12,7 +12,9 @@
  * progress.c  runs in progress in shared memory (seatmgr.progress)
  * guard.c     refuses writes to maintained tables and dropping live data
  * access.c    who may do what: seatmgr_allow, scopes, row-level security
- * worker.c    the launcher that cleans up after a crash
+ * worker.c    the launcher that cleans up after a crash and starts delivery workers
+ * webhooks.c  the outbox of signed webhooks, its settings, seatmgr_redeliver
+ * deliver.c   sending the outbox: libcurl, signatures, the delivery worker
  */
 #ifndef SEATMGR_H
 #define SEATMGR_H
@@ -192,5 +194,26 @@ extern void sm_guard_init(void);
 
 /* worker.c */
 extern void sm_register_launcher(void);
+
+/* webhooks.c */
+extern int	sm_webhook_timeout;
+extern int	sm_webhook_max_attempts;
+extern int	sm_webhook_retry_delay;
+extern char *sm_webhook_databases;
+extern void sm_webhooks_init(void);
+extern void sm_run_finished(int64 run_id);
+extern void sm_webhooks_wake_at_commit(void);
+extern int	sm_webhook_key(const char *secret, uint8 *key, int keysize);
+
+/* deliver.c: at most this many databases have a delivery worker */
+#define SM_DELIVERY_SLOTS 32
+struct BackgroundWorkerHandle;
+extern void sm_delivery_init(void);
+extern void sm_delivery_prime(void);
+extern void sm_delivery_wake(void);
+extern bool sm_delivery_serves(const char *dbname);
+extern void sm_delivery_request_at_startup(void);
+extern bool sm_deliveries_pending(void);
+extern void sm_delivery_launch(struct BackgroundWorkerHandle **handles, TimestampTz *started);
 
 #endif							/* SEATMGR_H */

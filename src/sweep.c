@@ -186,6 +186,7 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 	v[1] = Int32GetDatum((int32) added);
 	v[2] = Int32GetDatum((int32) deactivated);
 	sm_exec(&q_finish_run, v, NULL, false, 0);
+	sm_run_finished(run_id);
 	sm_progress_end();
 }
 
@@ -243,6 +244,8 @@ sm_fail_interrupted_runs(void)
 			CStringGetTextDatum("run interrupted: the server restarted or the backend running it ended before it finished")};
 
 			sm_exec(&q_fail_run, v, NULL, false, 0);
+			if (SPI_processed > 0)
+				sm_run_finished(runs[i]);
 			advisory_unlock(LOCK_DIVISION_RUN, divisions[i]);
 		}
 	}
@@ -456,6 +459,7 @@ scheduled_run(int64 division_id)
 		v[0] = Int64GetDatum(run_id);
 		v[1] = CStringGetTextDatum(edata->message);
 		sm_exec(&q_fail_run, v, NULL, false, 0);
+		sm_run_finished(run_id);
 		ereport(WARNING,
 				(errmsg("seatmgr: run " INT64_FORMAT " of division " INT64_FORMAT " failed: %s",
 						run_id, division_id, edata->message)));

@@ -32,6 +32,7 @@
 #include "utils/numeric.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/array.h"
 
 /* ---------------------------------------------------------------------
  * Entities and their domains
@@ -637,6 +638,90 @@ validate_group_grants(Relation rel, Row *n, Row *o)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * SPEC section 7: a webhook's URL is http or https, its secret whsec_ and
+ * the base64 of 24 to 64 bytes, its event types known.  No message echoes
+ * the secret.  Webhooks of one domain are managed by that domain's admins
+ * (unscoped or domain-scoped), webhooks of every domain by unscoped admins
+ * only (R20).
+ */
+static const char *const webhook_event_types[] = {
+	"license.granted", "license.deactivated", "license.reactivated", "license.removed",
+	"license.waitlisted", "license.warned", "run.finished", NULL
+};
+
+static HeapTuple
+validate_webhooks(Relation rel, Row *n, Row *o)
+{
+	bool		every_domain;
+	bool		no_types;
+	int64		domain_id = sm_col_int64(n, "domain_id", &every_domain);
+	int64		webhook_id = sm_col_int64(n, "webhook_id", NULL);
+	char	   *url = sm_col_text(n, "url");
+	char	   *secret = sm_col_text(n, "secret");
+	Datum		types = sm_col(n, "event_types", &no_types);
+	uint8		key[100];
+
+	if (every_domain)
+	{
+		if (!sm_unscoped(caller, SM_ADMIN))
+			sm_deny(caller, "webhook", webhook_id,
+					"Webhooks of every domain (domain_id NULL) are managed by unscoped admins only; give the domain_id.");
+	}
+	else
+	{
+		entity_domain(E_DOMAIN, domain_id);
+		in_scope(SM_ADMIN, E_DOMAIN, domain_id, domain_id, 0, true);
+	}
+	if (strlen(url) > 2048 || strspn(url, "\t\n\v\f\r ") > 0 || strpbrk(url, " \t\r\n") != NULL ||
+		!(pg_strncasecmp(url, "http://", 7) == 0 || pg_strncasecmp(url, "https://", 8) == 0) ||
+		url[pg_strncasecmp(url, "http://", 7) == 0 ? 7 : 8] == '\0' ||
+		url[pg_strncasecmp(url, "http://", 7) == 0 ? 7 : 8] == '/')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("webhook url \"%s\" is not an http or https URL", strlen(url) > 200 ? psprintf("%.200s...", url) : url),
+				 errhint("Give an absolute URL such as https://hooks.example.com/seatmgr.")));
+	if (sm_webhook_key(secret, key, sizeof(key)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("webhook secret is not \"whsec_\" followed by the base64 of 24 to 64 bytes"),
+				 errhint("Leave secret out to have one generated.")));
+	if (!no_types)
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(types);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			count;
+
+		deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+		if (count == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("webhook event_types is empty"),
+					 errhint("Leave event_types NULL for every event type.")));
+		for (int i = 0; i < count; i++)
+		{
+			const char *t;
+			bool		known = false;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NOT_NULL_VIOLATION),
+						 errmsg("webhook event_types must not contain NULL")));
+			t = TextDatumGetCString(elems[i]);
+			for (int j = 0; webhook_event_types[j]; j++)
+				if (strcmp(t, webhook_event_types[j]) == 0)
+					known = true;
+			if (!known)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown webhook event type \"%s\"", strlen(t) > 100 ? psprintf("%.100s...", t) : t),
+						 errhint("Use license.granted, license.deactivated, license.reactivated, license.removed, license.waitlisted, license.warned or run.finished.")));
+		}
+	}
+	return n->tuple;
+}
+
 typedef HeapTuple (*Validator) (Relation rel, Row *n, Row *o);
 
 static Datum
@@ -689,6 +774,7 @@ VALIDATION_TRIGGER(group_members)
 VALIDATION_TRIGGER(group_grants)
 VALIDATION_TRIGGER(exclusions)
 VALIDATION_TRIGGER(policies)
+VALIDATION_TRIGGER(webhooks)
 
 /* 0.1.0's seatmgr.validate_row, until ALTER EXTENSION UPDATE replaces it */
 Datum

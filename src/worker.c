@@ -5,8 +5,11 @@
  * At every start, including the restart after a crash, it visits each
  * database once (a short-lived worker per database, as autovacuum's
  * launcher does) and marks the runs a crash left 'in_progress' as failed,
- * as pg_cron does with its job runs.  Then it waits, doing nothing, so that
- * the postmaster restarts it after the next crash.
+ * as pg_cron does with its job runs, and asks for a delivery worker where
+ * webhooks are pending.  Then it waits on its latch, starting the delivery
+ * worker of a database when a commit there created deliveries
+ * (src/deliver.c), and stays so that the postmaster restarts it after the
+ * next crash.
  */
 #include "seatmgr.h"
 
@@ -111,6 +114,8 @@ seatmgr_launcher_main(Datum arg)
 {
 	ListCell   *lc;
 	List	   *dbs;
+	BackgroundWorkerHandle *delivery_workers[SM_DELIVERY_SLOTS] = {0};
+	TimestampTz delivery_started[SM_DELIVERY_SLOTS] = {0};
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -129,7 +134,8 @@ seatmgr_launcher_main(Datum arg)
 	/* stay, so that the postmaster starts us again after a crash */
 	while (!ShutdownRequestPending)
 	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+		sm_delivery_launch(delivery_workers, delivery_started);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 5000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -157,6 +163,8 @@ seatmgr_cleanup_main(Datum arg)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		SPI_connect();
 		sm_fail_interrupted_runs();
+		if (sm_delivery_serves(dbname) && sm_deliveries_pending())
+			sm_delivery_request_at_startup();
 		SPI_finish();
 		PopActiveSnapshot();
 	}

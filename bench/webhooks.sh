@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# What webhooks cost (issue 11), on a running cluster (PGHOST/PGPORT set, as
+# user postgres, seatmgr preloaded):
+#  1. a bulk invite of 10,000 users into a paid team, in one statement, with
+#     the outbox trigger disabled (the floor), with no enabled webhook (the
+#     trigger finds none), and with one enabled webhook (10,000 deliveries
+#     written in the same transaction); each rolled back, autovacuum off,
+#     the three interleaved, medians of 5 rounds;
+#  2. the delivery worker's throughput: 10,000 deliveries committed at once
+#     to a local receiver answering 204 (a bare Node server, no verifying),
+#     timed from the commit to the last one delivered.
+#   usage: bench/webhooks.sh [invites]    (default 10000; receiver port SEATMGR_HOOK_PORT, 5630)
+set -euo pipefail
+N=${1:-10000}
+PORT=${SEATMGR_HOOK_PORT:-5630}
+db=seatmgr_hook_bench
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $db "$@"; }
+
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+q -c "CREATE EXTENSION seatmgr"
+q <<SQL
+INSERT INTO seatmgr.domains (name) VALUES ('acme.com');
+INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Eng');
+INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, 1, 'E');
+INSERT INTO seatmgr.users (domain_id, email) SELECT 1, 'u' || i || '@acme.com' FROM generate_series(1, $N) i;
+VACUUM ANALYZE;
+SQL
+
+# one bulk invite, rolled back; prints its milliseconds
+invite_ms() {
+    q -c "BEGIN" -c "\\timing on" \
+      -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT 1, user_id FROM seatmgr.users" \
+      -c "\\timing off" -c "ROLLBACK" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+run5() { for i in 1 2 3 4 5; do invite_ms; done | median; }
+
+# autovacuum off: every round starts from the same tables and statistics
+for t in licenses license_sources license_events team_members deliveries seat_counts; do
+    q -c "ALTER TABLE seatmgr.$t SET (autovacuum_enabled = false)"
+done
+q -c "INSERT INTO seatmgr.webhooks (url, enabled) VALUES ('http://127.0.0.1:$PORT/', false)"
+# the three cases interleaved, 5 rounds, medians
+setup_floor() { q -c "ALTER TABLE seatmgr.license_events DISABLE TRIGGER seatmgr_outbox"; }
+setup_none()  { q -c "ALTER TABLE seatmgr.license_events ENABLE TRIGGER seatmgr_outbox" -c "UPDATE seatmgr.webhooks SET enabled = false"; }
+setup_one()   { q -c "UPDATE seatmgr.webhooks SET enabled = true"; }
+invite_ms >/dev/null   # warm-up
+: > /tmp/seatmgr_hook_bench.txt
+for r in 1 2 3 4 5; do
+    for c in floor none one; do
+        setup_$c
+        echo "$c $(invite_ms)" >> /tmp/seatmgr_hook_bench.txt
+    done
+done
+floor=$(awk '$1 == "floor" {print $2}' /tmp/seatmgr_hook_bench.txt | median)
+none=$(awk '$1 == "none" {print $2}' /tmp/seatmgr_hook_bench.txt | median)
+one=$(awk '$1 == "one" {print $2}' /tmp/seatmgr_hook_bench.txt | median)
+echo "bulk invite of $N users (medians of 5 interleaved rounds, ms): outbox trigger disabled $floor, no enabled webhook $none, one webhook $one"
+awk -v f="$floor" -v n="$none" -v o="$one" 'BEGIN { printf "  no enabled webhook: %+.1f%% over the floor; one webhook: %+.1f%% over the floor\n", (n/f-1)*100, (o/f-1)*100 }'
+setup_one
+
+# the worker's throughput to a local receiver answering 204
+node -e "require('http').createServer((q, s) => { q.resume(); q.on('end', () => s.writeHead(204).end()); })
+          .listen($PORT, '127.0.0.1', () => console.log('up'))" > /tmp/seatmgr_hook_bench_recv.out 2>&1 &
+recv=$!
+trap 'kill $recv 2>/dev/null' EXIT
+sleep 1
+start=$(date +%s.%N)
+q -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT 1, user_id FROM seatmgr.users"
+until [ "$(q -c "SELECT count(*) FROM seatmgr.deliveries WHERE status = 'pending'")" = 0 ]; do sleep 0.1; done
+end=$(date +%s.%N)
+q -c "SELECT count(*) FILTER (WHERE status = 'delivered') || ' delivered, ' || count(*) FILTER (WHERE status <> 'delivered') || ' not; '
+        || round(extract(epoch FROM max(delivered_at) - min(created_at))::numeric, 2) || ' s from the commit to the last delivered, '
+        || round(count(*) / extract(epoch FROM max(delivered_at) - min(created_at))::numeric) || ' deliveries/s (worker)'
+        FROM seatmgr.deliveries"
+awk -v s="$start" -v e="$end" -v n="$N" 'BEGIN { printf "  wall clock, commit included: %.2f s, %d deliveries/s\n", e - s, n / (e - s) }'
+psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
