@@ -8,7 +8,9 @@
 #     the three interleaved, medians of 5 rounds;
 #  2. the delivery worker's throughput: 10,000 deliveries committed at once
 #     to a local receiver answering 204 (a bare Node server, no verifying),
-#     timed from the commit to the last one delivered.
+#     timed from the commit to the last one delivered;
+#  3. N single-invite transactions from pgbench -c 4 with no enabled webhook
+#     and with one (the worker sending meanwhile), interleaved, medians of 3.
 #   usage: bench/webhooks.sh [invites]    (default 10000; receiver port SEATMGR_HOOK_PORT, 5630)
 set -euo pipefail
 N=${1:-10000}
@@ -65,6 +67,35 @@ node -e "require('http').createServer((q, s) => { q.resume(); q.on('end', () => 
 recv=$!
 trap 'kill $recv 2>/dev/null' EXIT
 sleep 1
+
+# 3. single-invite transactions (the way an application invites): N
+#    transactions from pgbench -c 4, each one INSERT of one membership, into a
+#    fresh paid team per measurement; no enabled webhook against one enabled
+#    webhook whose deliveries the worker sends to the receiver meanwhile (it
+#    shares the 2 cores); interleaved, 3 rounds, medians of the tps
+q -c "CREATE SEQUENCE IF NOT EXISTS public.bench_q"
+printf '%s\n' "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT :team, pg_catalog.nextval('public.bench_q')" \
+    > /tmp/seatmgr_hook_bench_one.sql
+single_tps() {  # single_tps ENABLED: tps of N single invites into a new team
+    local div team
+    q -c "UPDATE seatmgr.webhooks SET enabled = $1"
+    div=$(q -c "INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'pgbench ' || clock_timestamp()) RETURNING division_id")
+    team=$(q -c "INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, $div, 'T') RETURNING team_id")
+    q -c "ALTER SEQUENCE public.bench_q RESTART WITH 1"
+    pgbench -n -c 4 -j 2 -t $((N / 4)) -D team=$team -f /tmp/seatmgr_hook_bench_one.sql $db 2>&1 \
+        | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+: > /tmp/seatmgr_hook_bench_tps.txt
+for r in 1 2 3; do
+    echo "none $(single_tps false)" >> /tmp/seatmgr_hook_bench_tps.txt
+    echo "one $(single_tps true)" >> /tmp/seatmgr_hook_bench_tps.txt
+done
+until [ "$(q -c "SELECT count(*) FROM seatmgr.deliveries WHERE status = 'pending'")" = 0 ]; do sleep 0.1; done
+tnone=$(awk '$1 == "none" {print $2}' /tmp/seatmgr_hook_bench_tps.txt | median)
+tone=$(awk '$1 == "one" {print $2}' /tmp/seatmgr_hook_bench_tps.txt | median)
+echo "$N single-invite transactions, pgbench -c 4 (medians of 3 interleaved rounds, tps): no enabled webhook $tnone, one webhook $tone (worker sending meanwhile)"
+awk -v n="$tnone" -v o="$tone" 'BEGIN { printf "  one webhook: %+.1f%% time per invite\n", (n/o-1)*100 }'
+q -c "DELETE FROM seatmgr.deliveries"
 start=$(date +%s.%N)
 q -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT 1, user_id FROM seatmgr.users"
 until [ "$(q -c "SELECT count(*) FROM seatmgr.deliveries WHERE status = 'pending'")" = 0 ]; do sleep 0.1; done

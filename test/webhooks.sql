@@ -40,7 +40,7 @@ SELECT is((SELECT payload FROM seatmgr.deliveries WHERE webhook_id = 1) - 'times
           'R17: the payload of license.granted holds every documented key (jsonb)');
 SELECT ok((SELECT payload->>'timestamp' FROM seatmgr.deliveries WHERE webhook_id = 1) ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$',
           'R17: the payload''s timestamp is ISO 8601 in UTC');
-SELECT ok((SELECT bool_and(message_id ~ '^msg_[0-9a-f]{32}$') FROM seatmgr.deliveries),
+SELECT ok((SELECT bool_and(message_id ~ '^msg_[0-9a-f]{16}[0-9a-f]+_[0-9a-f]+$') FROM seatmgr.deliveries),
           'R17: message_id is msg_ followed by a unique token');
 SELECT is((SELECT count(DISTINCT message_id) FROM seatmgr.deliveries), 2::bigint, 'R17: every delivery has its own message_id');
 
