@@ -413,9 +413,10 @@ seatmgr_access_changed(PG_FUNCTION_ARGS)
 static const char *const app_grants[] = {
 	"GRANT SELECT, INSERT, UPDATE, DELETE ON seatmgr.users, seatmgr.teams, seatmgr.team_members,"
 	" seatmgr.shares, seatmgr.groups, seatmgr.group_members TO @role@",
-	"GRANT SELECT ON seatmgr.domains, seatmgr.divisions, seatmgr.licenses, seatmgr.license_sources TO @role@",
+	"GRANT SELECT ON seatmgr.domains, seatmgr.divisions, seatmgr.licenses, seatmgr.license_sources,"
+	" seatmgr.notices TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_touch(bigint, timestamptz), @ext@.seatmgr_touch(bigint[], timestamptz),"
-	" @ext@.seatmgr_explain(bigint) TO @role@",
+	" @ext@.seatmgr_explain(bigint), @ext@.seatmgr_answer_notice(bigint, text) TO @role@",
 	NULL
 };
 
@@ -424,9 +425,10 @@ static const char *const reader_grants[] = {
 	" seatmgr.shares, seatmgr.groups, seatmgr.group_members, seatmgr.group_grants, seatmgr.exclusions,"
 	" seatmgr.policies, seatmgr.licenses, seatmgr.license_sources, seatmgr.seat_counts, seatmgr.runs,"
 	" seatmgr.run_changes, seatmgr.license_events, seatmgr.division_seats, seatmgr.run_history,"
-	" seatmgr.next_runs, seatmgr.progress TO @role@",
+	" seatmgr.next_runs, seatmgr.progress, seatmgr.notices TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_explain(bigint), @ext@.seatmgr_run_export(bigint),"
-	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows() TO @role@",
+	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows(),"
+	" @ext@.seatmgr_simulate(bigint, interval, interval, interval) TO @role@",
 	NULL
 };
 
@@ -434,7 +436,8 @@ static const char *const admin_grants[] = {
 	"GRANT INSERT, UPDATE, DELETE ON seatmgr.divisions, seatmgr.policies, seatmgr.exclusions,"
 	" seatmgr.group_grants TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_grant_license(bigint, bigint),"
-	" @ext@.seatmgr_remove_license(bigint, bigint) TO @role@",
+	" @ext@.seatmgr_remove_license(bigint, bigint), @ext@.seatmgr_answer_notice(bigint, text),"
+	" @ext@.seatmgr_undo_run(bigint) TO @role@",
 	NULL
 };
 
