@@ -441,28 +441,11 @@ static const char *const admin_grants[] = {
 	NULL
 };
 
-static char *
-replace_all(const char *s, const char *token, const char *value)
-{
-	StringInfoData buf;
-	const char *p;
-
-	initStringInfo(&buf);
-	while ((p = strstr(s, token)) != NULL)
-	{
-		appendBinaryStringInfo(&buf, s, p - s);
-		appendStringInfoString(&buf, value);
-		s = p + strlen(token);
-	}
-	appendStringInfoString(&buf, s);
-	return buf.data;
-}
-
 static void
 run_statements(const char *const *stmts, const char *ext_schema, const char *role)
 {
 	for (int i = 0; stmts[i]; i++)
-		if (SPI_execute(replace_all(replace_all(stmts[i], "@ext@", ext_schema), "@role@", role),
+		if (SPI_execute(sm_replace_all(sm_replace_all(stmts[i], "@ext@", ext_schema), "@role@", role),
 						false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "seatmgr: could not change the privileges of role %s", role);
 }

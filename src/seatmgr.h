@@ -62,6 +62,9 @@ extern int64 sm_get_int64(int row, int col, bool *isnull);
 extern char *sm_get_text(int row, int col);
 extern bool sm_get_bool(int row, int col);
 extern char *sm_actor(void);
+extern char *sm_replace_all(const char *s, const char *token, const char *value);
+extern bool sm_has_notices(void);
+extern SeatQuery *sm_for_schema(SeatQuery *q, SeatQuery *legacy);
 
 extern void sm_check_time(const char *what, TimestampTz t, bool future_ok);
 extern void sm_check_interval(const char *what, Datum v, int nonpositive_code);

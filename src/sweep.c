@@ -75,6 +75,8 @@ advisory_unlock(uint16 kind, int64 id)
 
 static SeatQuery q_changes = {CHANGES_ORDERED, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, false, true};
 static SeatQuery q_changes_big = {CHANGES_ORDERED, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, true, true};
+static SeatQuery q_changes_legacy;
+static SeatQuery q_changes_big_legacy;
 
 /* the order of a run's rows, in seatmgr_run's result and in exports */
 #define ACTION_ORDER(a) \
@@ -101,6 +103,8 @@ sm_domain_is_big(int64 division_id)
 
 static SeatQuery q_user_change = {USER_CHANGE, SM_CHANGES_NARGS + 1, {SM_CHANGES_TYPES, INT8OID}, NULL, false, true};
 static SeatQuery q_user_change_big = {USER_CHANGE, SM_CHANGES_NARGS + 1, {SM_CHANGES_TYPES, INT8OID}, NULL, true, true};
+static SeatQuery q_user_change_legacy;
+static SeatQuery q_user_change_big_legacy;
 
 /*
  * What a run of the division would do to the user now (seatmgr_explain):
@@ -118,7 +122,8 @@ sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason
 	v[SM_CHANGES_NARGS] = Int64GetDatum(user_id);
 	n[SM_CHANGES_NARGS] = ' ';
 	n[SM_CHANGES_NARGS + 1] = '\0';
-	sm_exec(sm_domain_is_big(division_id) ? &q_user_change_big : &q_user_change, v, n, true, 0);
+	sm_exec(sm_domain_is_big(division_id) ? sm_for_schema(&q_user_change_big, &q_user_change_big_legacy)
+			: sm_for_schema(&q_user_change, &q_user_change_legacy), v, n, true, 0);
 	if (SPI_processed == 0)
 		return false;
 	*action = sm_get_text(0, 1);
@@ -164,17 +169,25 @@ static SeatQuery q_has_policy = {
 
 static SeatQuery q_finish_run = {
 	"UPDATE seatmgr.runs SET status = 'succeeded', finished_at = pg_catalog.clock_timestamp(),"
-	"       users_added = $2, users_deactivated = $3, users_warned = $4 WHERE run_id = $1",
-	4, {INT8OID, INT4OID, INT4OID, INT4OID}
+	"       users_added = $2, users_deactivated = $3 WHERE run_id = $1",
+	3, {INT8OID, INT4OID, INT4OID}
+};
+
+/* apart: 0.1.0's schema (until ALTER EXTENSION UPDATE) has no users_warned, and warns nobody */
+static SeatQuery q_run_warned = {
+	"UPDATE seatmgr.runs SET users_warned = $2 WHERE run_id = $1", 2, {INT8OID, INT4OID}
 };
 
 static void
 finish_run(int64 run_id, int64 added, int64 deactivated, int64 warned)
 {
-	Datum		v[4] = {Int64GetDatum(run_id), Int32GetDatum((int32) added),
-	Int32GetDatum((int32) deactivated), Int32GetDatum((int32) warned)};
+	Datum		v[3] = {Int64GetDatum(run_id), Int32GetDatum((int32) added),
+	Int32GetDatum((int32) deactivated)};
 
 	sm_exec(&q_finish_run, v, NULL, false, 0);
+	v[1] = Int32GetDatum((int32) warned);
+	if (warned > 0)
+		sm_exec(&q_run_warned, v, NULL, false, 0);
 }
 
 /*
@@ -233,6 +246,13 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 }
 
 static SeatQuery q_insert_run = {
+	"INSERT INTO seatmgr.runs (division_id, trigger, status, started_at)"
+	" VALUES ($1, $2, 'in_progress', $3) RETURNING run_id",
+	3, {INT8OID, TEXTOID, TIMESTAMPTZOID}
+};
+
+/* an undo (R16), on 0.2.0's schema only */
+static SeatQuery q_insert_undo = {
 	"INSERT INTO seatmgr.runs (division_id, trigger, status, started_at, undoes_run_id)"
 	" VALUES ($1, $2, 'in_progress', $3, $4) RETURNING run_id",
 	4, {INT8OID, TEXTOID, TIMESTAMPTZOID, INT8OID}
@@ -245,7 +265,7 @@ insert_run(int64 division_id, const char *trigger, TimestampTz started, int64 un
 	Datum		v[4] = {Int64GetDatum(division_id), CStringGetTextDatum(trigger),
 	TimestampTzGetDatum(started), Int64GetDatum(undoes)};
 
-	sm_exec(&q_insert_run, v, undoes ? NULL : "   n", false, 1);
+	sm_exec(undoes ? &q_insert_undo : &q_insert_run, v, NULL, false, 1);
 	return sm_get_int64(0, 1, NULL);
 }
 
@@ -426,7 +446,8 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 			char		cn[SM_CHANGES_NARGS + 1];
 
 			sm_changes_args(divisions[i], now, cv, cn);
-			sm_exec_into(sm_domain_is_big(divisions[i]) ? &q_changes_big : &q_changes, cv, cn, true, rsinfo);
+			sm_exec_into(sm_domain_is_big(divisions[i]) ? sm_for_schema(&q_changes_big, &q_changes_big_legacy)
+						 : sm_for_schema(&q_changes, &q_changes_legacy), cv, cn, true, rsinfo);
 			continue;
 		}
 		manual_run_lock(divisions[i]);

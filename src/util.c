@@ -24,6 +24,8 @@
 #include "utils/rls.h"
 #include "fmgr.h"
 #include "utils/snapmgr.h"
+#include "utils/memutils.h"
+#include "lib/stringinfo.h"
 
 /*
  * The settings every statement of seatmgr is parsed and run under.
@@ -225,6 +227,62 @@ sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls)
 		elog(ERROR, "seatmgr: query \"%s\" failed: %s", q->sql, SPI_result_code_string(rc));
 	unpin_search_path(level);
 	return rc;
+}
+
+/* s with every token replaced by value, palloc'd */
+char *
+sm_replace_all(const char *s, const char *token, const char *value)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	while ((p = strstr(s, token)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, s, p - s);
+		appendStringInfoString(&buf, value);
+		s = p + strlen(token);
+	}
+	appendStringInfoString(&buf, s);
+	return buf.data;
+}
+
+/*
+ * Whether the schema has seatmgr.notices (0.2.0): a database still on
+ * 0.1.0's schema (until ALTER EXTENSION seatmgr UPDATE, as t/upgrade.t
+ * does) runs its sweeps without notices.
+ */
+bool
+sm_has_notices(void)
+{
+	Oid			ns = get_namespace_oid("seatmgr", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("notices", ns));
+}
+
+/*
+ * The change-set query q, or on 0.1.0's schema its variant legacy (built on
+ * first use): no notice_period, an empty set of notices.
+ */
+SeatQuery *
+sm_for_schema(SeatQuery *q, SeatQuery *legacy)
+{
+	if (sm_has_notices())
+		return q;
+	if (legacy->sql == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		char	   *sql = sm_replace_all(q->sql, "pol.notice_period", "NULL::interval");
+
+		*legacy = *q;
+		legacy->plan = NULL;
+		legacy->sql = sm_replace_all(sql, "seatmgr.notices o",
+									 "(SELECT NULL::bigint AS user_id, NULL::timestamptz AS deadline,"
+									 " NULL::bigint AS domain_id, NULL::bigint AS division_id,"
+									 " NULL::timestamptz AS closed_at WHERE false) o");
+		MemoryContextSwitchTo(old);
+	}
+	return legacy;
 }
 
 /* SPI_execute_with_args under the pinned search_path, for one-off statements. */

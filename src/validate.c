@@ -588,7 +588,9 @@ validate_policies(Relation rel, Row *n, Row *o)
 	check_interval(n, "run_every");
 	check_interval(n, "grant_active_within");
 	check_interval(n, "revoke_inactive_after");
-	check_interval(n, "notice_period");
+	/* 0.1.0's table has none until ALTER EXTENSION UPDATE */
+	if (SPI_fnumber(n->desc, "notice_period") > 0)
+		check_interval(n, "notice_period");
 	check_choice(n, "grant_scope", scope, grant_scopes, "Use 'domain' or 'division'.");
 
 	if (!enabled)

@@ -34,6 +34,7 @@
 
 #include "sql/changes.sql.h"
 #include "sql/apply_run.sql.h"
+#include "sql/apply_notices.sql.h"
 
 /*
  * Every licence change reads its division FOR SHARE (docs/locking.md): a
@@ -778,14 +779,18 @@ sm_remove_division_licenses(int64 division_id)
 
 static SeatQuery q_changes_by_user = {CHANGES_BY_USER, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, false, true};
 static SeatQuery q_changes_by_user_big = {CHANGES_BY_USER, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, true, true};
+static SeatQuery q_changes_by_user_legacy;
+static SeatQuery q_changes_by_user_big_legacy;
 
-#define APPLY_RUN \
+#define APPLY_C \
 	"WITH c AS MATERIALIZED (SELECT * FROM ROWS FROM (pg_catalog.unnest($8::bigint[]), pg_catalog.unnest($9::text[])," \
 	"                        pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::timestamptz[])," \
 	"                        pg_catalog.unnest($12::integer[]), pg_catalog.unnest($13::text[])," \
 	"                        pg_catalog.unnest($14::timestamptz[]))" \
-	"                        AS x(user_id, action, reason, last_active_at, step, closes, deadline)), " \
-	APPLY_RUN_SQL
+	"                        AS x(user_id, action, reason, last_active_at, step, closes, deadline)), "
+#define APPLY_RUN APPLY_C APPLY_NOTICES_SQL APPLY_RUN_SQL
+/* on 0.1.0's schema, until ALTER EXTENSION UPDATE: no notices */
+#define APPLY_RUN_LEGACY APPLY_C " opened AS (SELECT NULL::bigint AS user_id WHERE false), " APPLY_RUN_SQL
 
 #define APPLY_CHUNK 10000
 #define APPLY_COLS 7
@@ -822,7 +827,9 @@ sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, boo
 			 int64 *deactivated, int64 *added, int64 *warned)
 {
 	static const Oid coltypes[APPLY_COLS] = {INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, TEXTOID, TIMESTAMPTZOID};
-	SeatQuery  *q = big ? &q_changes_by_user_big : &q_changes_by_user;
+	SeatQuery  *q = big ? sm_for_schema(&q_changes_by_user_big, &q_changes_by_user_big_legacy)
+		: sm_for_schema(&q_changes_by_user, &q_changes_by_user_legacy);
+	const char *apply = sm_has_notices() ? APPLY_RUN : APPLY_RUN_LEGACY;
 	Datum		v[7 + APPLY_COLS] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
 	CStringGetTextDatum(sm_actor()), BoolGetDatum(limited)};
 	Datum		cv[SM_CHANGES_NARGS];
@@ -877,7 +884,7 @@ sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, boo
 			for (int i = 0; i < APPLY_COLS; i++)
 				v[7 + i] = makeArrayResult(cols[i], chunkcxt);
 			/* planned for each chunk with its own values: its size and range */
-			rc = SPI_execute_with_args(APPLY_RUN, 7 + APPLY_COLS, apply_types, v, NULL, false, 0);
+			rc = SPI_execute_with_args(apply, 7 + APPLY_COLS, apply_types, v, NULL, false, 0);
 			if (rc < 0)
 				elog(ERROR, "seatmgr: applying the change set failed: %s", SPI_result_code_string(rc));
 			*deactivated += sm_get_int64(0, 1, NULL);

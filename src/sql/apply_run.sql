@@ -8,10 +8,9 @@
 -- run_changes (an invite that created a candidate's licence first is not the
 -- run's, R12).  $1 division, $2 the run's start, $3 run, $4 actor, $5 whether
 -- the division keeps a seat counter, $6 and $7 the chunk's first and last
--- user_id.  R14: step-5 rows open a notice (the licence keeps its seat),
--- and a row's "closes" closes the user's open notice with that outcome
--- (a deactivation's only when it applied); closing writes no run change.
--- Returns the deactivations, the seats given and the warnings.  Compiled into the library as APPLY_RUN_SQL (src/writer.c).
+-- user_id.  R14: the notices a chunk opened ("opened") come from
+-- apply_notices.sql, which precedes these CTEs.  Returns the deactivations,
+-- the seats given and the warnings.  Compiled into the library as APPLY_RUN_SQL (src/writer.c).
 old AS (
   SELECT l.user_id, l.status FROM seatmgr.licenses l JOIN c ON c.user_id = l.user_id
    WHERE c.step = 1 AND l.division_id = $1 AND l.user_id BETWEEN $6 AND $7 AND l.status IN ('active', 'waitlisted')
@@ -38,21 +37,6 @@ old AS (
   SELECT c.user_id, $1, 'active', $2 FROM c WHERE c.step = 3
   ON CONFLICT DO NOTHING RETURNING user_id),
  granted AS (SELECT user_id, 'reactivated' AS event FROM react UNION ALL SELECT user_id, 'granted' FROM ins),
--- R14: a warning opens a notice; the licence stays active and keeps its seat
- warn AS (
-  SELECT l.user_id, c.deadline FROM seatmgr.licenses l JOIN c ON c.user_id = l.user_id
-   WHERE c.step = 5 AND l.division_id = $1 AND l.user_id BETWEEN $6 AND $7 AND l.status = 'active'),
- opened AS (
-  INSERT INTO seatmgr.notices (domain_id, user_id, division_id, run_id, issued_at, deadline)
-  SELECT (SELECT d.domain_id FROM seatmgr.divisions d WHERE d.division_id = $1), w.user_id, $1, $3, $2, w.deadline
-    FROM warn w
-  RETURNING user_id),
- closed AS (
-  UPDATE seatmgr.notices o SET closed_at = $2, outcome = c.closes
-    FROM c
-   WHERE c.closes IS NOT NULL AND (c.step <> 1 OR c.user_id IN (SELECT d.user_id FROM deact d))
-     AND o.domain_id = (SELECT d.domain_id FROM seatmgr.divisions d WHERE d.division_id = $1)
-     AND o.division_id = $1 AND o.user_id = c.user_id AND o.closed_at IS NULL),
 -- a licence holds at most one auto source: the latest run that granted it
  gone AS (
   DELETE FROM seatmgr.license_sources s USING react r
