@@ -16,7 +16,7 @@ EXTRA_CLEAN = $(DATA_built)
 PG_CPPFLAGS = -I$(srcdir)/src -DSEATMGR_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
-REGRESS = seatmgr_basic seatmgr_errors
+REGRESS = seatmgr_basic seatmgr_errors seatmgr_notices
 
 ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs answer_vs_run
 
