@@ -52,6 +52,10 @@
 # Environment:
 #   SIZES="100000 1000000"  RUNS=3  SHAPE=one|many
 #   INVITES_PER_1000=85  PGBENCH_TX=10000  PRED_INVITES_PER_1000=300  PRED=1 (0: skip)
+#   NOTICES=1 (0: skip)   the sweep with notice_period (R14, issue 10): the first run,
+#                         which warns where the run without notices deactivates, and a
+#                         second run after the deadlines, which deactivates and closes
+#                         the notices, each against the same run without notices
 #   PGPORT=5499  BENCH_CLUSTER=bench      the cluster's port and name (.cluster/NAME)
 #   BENCH_NO_BUILD=1      use the seatmgr that is installed; do not build or install
 #   BENCH_AUTO_EXPLAIN=MS log the plans of statements slower than MS ms, nested ones
@@ -67,6 +71,7 @@ INVITES_PER_1000=${INVITES_PER_1000:-85}
 PGBENCH_TX=${PGBENCH_TX:-10000}
 PRED_INVITES_PER_1000=${PRED_INVITES_PER_1000:-300}
 PRED=${PRED:-1}
+NOTICES=${NOTICES:-1}
 BENCH_CLUSTER=${BENCH_CLUSTER:-bench}
 DB=seatmgr_bench
 B=$TOP/bench
@@ -117,12 +122,13 @@ vacuum_written() {
 
 # measure CHECK PSQL_ARGS...: runs the statements of PSQL_ARGS (-c SQL, -f FILE)
 # between BEGIN and ROLLBACK with \timing on; sets MS to the sum of their times
-# and CHK to the output of CHECK, run untimed before the ROLLBACK.
+# and CHK to the output of CHECK, run untimed before the ROLLBACK.  SETUP, when
+# set, is run untimed after BEGIN (e.g. a first run the measured one follows).
 measure() {
     local check=$1 out
     shift
     vacuum_written
-    out=$(psql -X -q -At -v ON_ERROR_STOP=1 -v div="$div" -d $DB -c 'BEGIN' -c '\timing on' "$@" \
+    out=$(psql -X -q -At -v ON_ERROR_STOP=1 -v div="$div" -d $DB -c 'BEGIN' -c "${SETUP:-SELECT}" -c '\timing on' "$@" \
         -c '\timing off' -c '\echo @@' -c "$check" -c 'ROLLBACK' 2>&1) || die "failed: $* $out"
     MS=$(printf '%s\n' "$out" | sed -n '1,/^@@$/ s/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{ s += $1 } END { printf "%.1f", s }')
     CHK=$(printf '%s\n' "$out" | sed -n '/^@@$/,$ p' | sed '1d' | tr '\n' ' ' | sed 's/ *$//')
@@ -238,6 +244,34 @@ for n in $SIZES; do
     printf 'change sets (deactivated/added/skipped): floor A %s, floor B %s, peer %s, seatmgr %s: same: %s\n' \
         "$(printf '%s' "$chk_a" | sed 's/deactivated=\([0-9]*\) added=\([0-9]*\)/\1\/\2/')" \
         "$(summary "$chk_b")" "$(summary "$chk_c")" "$(summary "$chk_d")" "${R[$n,same]}"
+
+    # 1b. notices (R14): the same division with notice_period set.  "without":
+    # the run as above (it deactivates); "warn": the first run with notices (it
+    # opens a notice where the other deactivates); "deadline": a second run once
+    # every deadline has passed (it deactivates and closes the notices), after
+    # the first, untimed, in the same transaction.  The methods take turns.
+    if [ "$NOTICES" = 1 ]; then
+        declare -a Nw=() Nn=() Nd=()
+        for ((r = 1; r <= RUNS; r++)); do
+            SETUP="" measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
+            Nw+=("$MS"); chk_nw=$CHK
+            SETUP="UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = $div" \
+                measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
+            Nn+=("$MS"); chk_nn=$CHK
+            SETUP="UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = $div;
+                   SELECT count(*) FROM seatmgr_run($div);
+                   UPDATE seatmgr.notices SET deadline = now() - interval '1 second' WHERE closed_at IS NULL;
+                   ANALYZE seatmgr.notices" \
+                measure "$(changes_of seatmgr) || ' notices closed ' || (SELECT count(*) FROM seatmgr.notices WHERE outcome = 'deactivated')" \
+                -c "SELECT count(*) FROM seatmgr_run($div)"
+            Nd+=("$MS"); chk_nd=$CHK
+            printf 'round %d: run without notices %s ms, first run with notices (warns) %s ms, run after the deadlines %s ms\n' \
+                $r "$(ms ${Nw[-1]})" "$(ms ${Nn[-1]})" "$(ms ${Nd[-1]})"
+        done
+        R[$n,n_without]=$(median "${Nw[@]}"); R[$n,n_warn]=$(median "${Nn[@]}"); R[$n,n_deadline]=$(median "${Nd[@]}")
+        R[$n,n_chk_warn]=$chk_nn; R[$n,n_chk_deadline]=$chk_nd
+        printf 'change sets: without notices %s; first run with notices %s; after the deadlines %s\n' "$chk_nw" "$chk_nn" "$chk_nd"
+    fi
 
     # 2. invites into the teams of an unlimited paid division of the domain
     inv_div=$(q "SELECT division_id FROM seatmgr.divisions WHERE domain_id = $dom AND paid AND seat_limit IS NULL
@@ -420,6 +454,15 @@ line "run / floor A" "" rat run floor_a
 line "run / peer" "" rat run peer
 line "peer / floor B" "" rat peer floor_b
 line "preview / run" "<= 0.5" rat preview run
+if [ "$NOTICES" = 1 ]; then
+    line "notices: run without notice_period" "" vals ms n_without
+    line "notices: first run with notice_period (warns)" "" vals ms n_warn
+    line "  its change set" "" vals asis n_chk_warn
+    line "notices: run after the deadlines (deactivates)" "" vals ms n_deadline
+    line "  its change set" "" vals asis n_chk_deadline
+    line "notices: warning run / run without" "<= 1.1" rat n_warn n_without
+    line "notices: run after the deadlines / run without" "<= 1.1" rat n_deadline n_without
+fi
 line "bulk invites: new memberships" "" vals asis invites
 line "bulk invites: of which new licences" "" vals asis invites_new
 line "bulk invites: seatmgr" "" vals ms inv_seatmgr
