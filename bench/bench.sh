@@ -262,7 +262,7 @@ for n in $SIZES; do
                    SELECT count(*) FROM seatmgr_run($div);
                    UPDATE seatmgr.notices SET deadline = now() - interval '1 second' WHERE closed_at IS NULL;
                    ANALYZE seatmgr.notices" \
-                measure "$(changes_of seatmgr) || ' notices closed ' || (SELECT count(*) FROM seatmgr.notices WHERE outcome = 'deactivated')" \
+                measure "$(changes_of seatmgr); SELECT 'notices closed deactivated=' || count(*) FROM seatmgr.notices WHERE outcome = 'deactivated'" \
                 -c "SELECT count(*) FROM seatmgr_run($div)"
             Nd+=("$MS"); chk_nd=$CHK
             printf 'round %d: run without notices %s ms, first run with notices (warns) %s ms, run after the deadlines %s ms\n' \
