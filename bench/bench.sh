@@ -115,7 +115,7 @@ ms() { awk -v v="$1" 'BEGIN { if (v == "") printf "-"; else printf "%.0f", v }';
 # measurement so that none pays for the rolled-back rows of another.
 WRITTEN="licenses license_sources license_events run_changes runs seat_counts team_members users divisions"
 vacuum_written() {
-    local t list=""
+    local t list="seatmgr.notices,"   # seatmgr's only: the floors keep no notices
     for t in $WRITTEN; do list="$list seatmgr.$t, floor.$t,"; done
     q "VACUUM ${list%,}" >/dev/null
 }
