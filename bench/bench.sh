@@ -55,7 +55,11 @@
 #   NOTICES=1 (0: skip)   the sweep with notice_period (R14, issue 10): the first run,
 #                         which warns where the run without notices deactivates, and a
 #                         second run after the deadlines, which deactivates and closes
-#                         the notices, each against the same run without notices
+#                         the notices, each against the same run without notices, in
+#                         elapsed time and in the backend's CPU time (steadier when
+#                         other work shares the machine)
+#   ONLY_NOTICES=1        measure the sweep and its notices only (skip invites, touch,
+#                         memory, predictability and pgbench)
 #   PGPORT=5499  BENCH_CLUSTER=bench      the cluster's port and name (.cluster/NAME)
 #   BENCH_NO_BUILD=1      use the seatmgr that is installed; do not build or install
 #   BENCH_AUTO_EXPLAIN=MS log the plans of statements slower than MS ms, nested ones
@@ -134,6 +138,19 @@ measure() {
     CHK=$(printf '%s\n' "$out" | sed -n '/^@@$/,$ p' | sed '1d' | tr '\n' ' ' | sed 's/ *$//')
 }
 
+# cpu_ms SETUP SQL: the CPU time (user + system, ms, from /proc/self/stat of
+# the backend) that SQL costs after SETUP (untimed), between BEGIN and
+# ROLLBACK; on a machine shared with other work it varies far less than the
+# elapsed time, which waits for the CPU too
+CPU_NOW="(SELECT split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint FROM pg_catalog.pg_read_file('/proc/self/stat') s)"
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() {
+    vacuum_written
+    psql -X -q -At -v ON_ERROR_STOP=1 -d $DB -c 'BEGIN' -c "${1:-SELECT}" \
+        -c "SELECT set_config('bench.cpu', $CPU_NOW::text, true)" -c "$2" \
+        -c "SELECT ($CPU_NOW - current_setting('bench.cpu')::bigint) * 1000 / $CLK_TCK" -c 'ROLLBACK' 2>&1 | tail -1
+}
+
 # committed SQL: its time in ms (MS) and output (OUT)
 timed_commit() {
     local out
@@ -170,6 +187,11 @@ changes_of() {
 summary() {
     printf '%s\n' "$1" | sed 's/; /\n/g' | awk -F'[/=]' '{ n[$1] += $3 }
         END { printf "%d/%d/%d", n["deactivated"], n["added"], n["skipped"] }'
+}
+# "deactivated/added/warned/skipped" of a change set written by changes_of
+summary_n() {
+    printf '%s\n' "$1" | sed 's/; /\n/g' | awk -F'[/=]' '{ n[$1] += $3 }
+        END { printf "%d/%d/%d/%d", n["deactivated"], n["added"], n["warned"], n["skipped"] }'
 }
 # the rows a division's licences, sources and events hold (schema, division)
 rows_of() {
@@ -251,28 +273,33 @@ for n in $SIZES; do
     # every deadline has passed (it deactivates and closes the notices), after
     # the first, untimed, in the same transaction.  The methods take turns.
     if [ "$NOTICES" = 1 ]; then
-        declare -a Nw=() Nn=() Nd=()
+        declare -a Nw=() Nn=() Nd=() Cw=() Cn=() Cd=()
+        N_ON="UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = $div"
+        N_PAST="$N_ON; SELECT count(*) FROM seatmgr_run($div);
+                UPDATE seatmgr.notices SET deadline = now() - interval '1 second' WHERE closed_at IS NULL;
+                ANALYZE seatmgr.notices"
         for ((r = 1; r <= RUNS; r++)); do
             SETUP="" measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
             Nw+=("$MS"); chk_nw=$CHK
-            SETUP="UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = $div" \
-                measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
+            SETUP="$N_ON" measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
             Nn+=("$MS"); chk_nn=$CHK
-            SETUP="UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = $div;
-                   SELECT count(*) FROM seatmgr_run($div);
-                   UPDATE seatmgr.notices SET deadline = now() - interval '1 second' WHERE closed_at IS NULL;
-                   ANALYZE seatmgr.notices" \
-                measure "$(changes_of seatmgr); SELECT 'notices closed deactivated=' || count(*) FROM seatmgr.notices WHERE outcome = 'deactivated'" \
+            SETUP="$N_PAST" measure "$(changes_of seatmgr); SELECT 'notices closed deactivated=' || count(*) FROM seatmgr.notices WHERE outcome = 'deactivated'" \
                 -c "SELECT count(*) FROM seatmgr_run($div)"
             Nd+=("$MS"); chk_nd=$CHK
-            printf 'round %d: run without notices %s ms, first run with notices (warns) %s ms, run after the deadlines %s ms\n' \
-                $r "$(ms ${Nw[-1]})" "$(ms ${Nn[-1]})" "$(ms ${Nd[-1]})"
+            Cw+=("$(cpu_ms "" "SELECT count(*) FROM seatmgr_run($div)")")
+            Cn+=("$(cpu_ms "$N_ON" "SELECT count(*) FROM seatmgr_run($div)")")
+            Cd+=("$(cpu_ms "$N_PAST" "SELECT count(*) FROM seatmgr_run($div)")")
+            printf 'round %d: run without notices %s ms (CPU %s), first run with notices (warns) %s ms (CPU %s), run after the deadlines %s ms (CPU %s)\n' \
+                $r "$(ms ${Nw[-1]})" "${Cw[-1]}" "$(ms ${Nn[-1]})" "${Cn[-1]}" "$(ms ${Nd[-1]})" "${Cd[-1]}"
         done
         R[$n,n_without]=$(median "${Nw[@]}"); R[$n,n_warn]=$(median "${Nn[@]}"); R[$n,n_deadline]=$(median "${Nd[@]}")
-        R[$n,n_chk_warn]=$chk_nn; R[$n,n_chk_deadline]=$chk_nd
+        R[$n,n_cpu_without]=$(median "${Cw[@]}"); R[$n,n_cpu_warn]=$(median "${Cn[@]}"); R[$n,n_cpu_deadline]=$(median "${Cd[@]}")
+        R[$n,n_chk_warn]=$(summary_n "$chk_nn"); R[$n,n_chk_deadline]=$(summary_n "$chk_nd")
         printf 'change sets: without notices %s; first run with notices %s; after the deadlines %s\n' "$chk_nw" "$chk_nn" "$chk_nd"
     fi
 
+    # ONLY_NOTICES=1 stops here: sections 2 to 6 are not measured
+    if [ "${ONLY_NOTICES:-0}" != 1 ]; then
     # 2. invites into the teams of an unlimited paid division of the domain
     inv_div=$(q "SELECT division_id FROM seatmgr.divisions WHERE domain_id = $dom AND paid AND seat_limit IS NULL
                  ORDER BY division_id <> $div, division_id LIMIT 1")
@@ -409,6 +436,7 @@ for n in $SIZES; do
     printf 'pgbench invites (%s transactions, -c 4): seatmgr %.0f tps, bare %.0f tps; same rows: %s\n' \
         $((per_client * 4)) "${R[$n,tps]}" "${R[$n,tps_bare]}" "${R[$n,tps_same]}"
 
+    fi   # ONLY_NOTICES
     q "DROP SCHEMA floor CASCADE; DROP SCHEMA bench CASCADE" >/dev/null 2>&1 || true
 done
 
@@ -457,11 +485,16 @@ line "preview / run" "<= 0.5" rat preview run
 if [ "$NOTICES" = 1 ]; then
     line "notices: run without notice_period" "" vals ms n_without
     line "notices: first run with notice_period (warns)" "" vals ms n_warn
-    line "  its change set" "" vals asis n_chk_warn
+    line "  its change set: deactivated/added/warned/skipped" "" vals asis n_chk_warn
     line "notices: run after the deadlines (deactivates)" "" vals ms n_deadline
-    line "  its change set" "" vals asis n_chk_deadline
+    line "  its change set: deactivated/added/warned/skipped" "" vals asis n_chk_deadline
     line "notices: warning run / run without" "<= 1.1" rat n_warn n_without
     line "notices: run after the deadlines / run without" "<= 1.1" rat n_deadline n_without
+    line "notices: CPU ms of the run without" "" vals asis n_cpu_without
+    line "notices: CPU ms of the warning run" "" vals asis n_cpu_warn
+    line "notices: CPU ms of the run after the deadlines" "" vals asis n_cpu_deadline
+    line "notices: CPU warning run / run without" "<= 1.1" rat n_cpu_warn n_cpu_without
+    line "notices: CPU run after the deadlines / run without" "<= 1.1" rat n_cpu_deadline n_cpu_without
 fi
 line "bulk invites: new memberships" "" vals asis invites
 line "bulk invites: of which new licences" "" vals asis invites_new
