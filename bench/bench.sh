@@ -268,30 +268,36 @@ for n in $SIZES; do
         "$(summary "$chk_b")" "$(summary "$chk_c")" "$(summary "$chk_d")" "${R[$n,same]}"
 
     # 1b. notices (R14): the same division with notice_period set.  "without":
-    # the run as above (it deactivates); "warn": the first run with notices (it
-    # opens a notice where the other deactivates); "deadline": a second run once
-    # every deadline has passed (it deactivates and closes the notices), after
-    # the first, untimed, in the same transaction.  The methods take turns.
+    # the run without notices (it deactivates); "warn": the first run with
+    # notices (it opens a notice where the other deactivates); "deadline": a
+    # second run once every deadline has passed (it deactivates and closes the
+    # notices), after the first, untimed, in the same transaction.  The
+    # methods take turns.
     if [ "$NOTICES" = 1 ]; then
         declare -a Nw=() Nn=() Nd=() Cw=() Cn=() Cd=()
-        N_ON="UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = $div"
+        # grants off on all three sides: each run then takes (or warns about) the
+        # same seats, and the run after the deadlines is compared with a run
+        # that does the same deactivations
+        N_OFF="UPDATE seatmgr.policies SET grant_active_within = NULL WHERE division_id = $div"
+        N_ON="$N_OFF; UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = $div"
         N_PAST="$N_ON; SELECT count(*) FROM seatmgr_run($div);
                 UPDATE seatmgr.notices SET deadline = now() - interval '1 second' WHERE closed_at IS NULL;
                 ANALYZE seatmgr.notices"
         for ((r = 1; r <= RUNS; r++)); do
-            SETUP="" measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
+            SETUP="$N_OFF" measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
             Nw+=("$MS"); chk_nw=$CHK
             SETUP="$N_ON" measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
             Nn+=("$MS"); chk_nn=$CHK
             SETUP="$N_PAST" measure "$(changes_of seatmgr); SELECT 'notices closed deactivated=' || count(*) FROM seatmgr.notices WHERE outcome = 'deactivated'" \
                 -c "SELECT count(*) FROM seatmgr_run($div)"
             Nd+=("$MS"); chk_nd=$CHK
-            Cw+=("$(cpu_ms "" "SELECT count(*) FROM seatmgr_run($div)")")
+            Cw+=("$(cpu_ms "$N_OFF" "SELECT count(*) FROM seatmgr_run($div)")")
             Cn+=("$(cpu_ms "$N_ON" "SELECT count(*) FROM seatmgr_run($div)")")
             Cd+=("$(cpu_ms "$N_PAST" "SELECT count(*) FROM seatmgr_run($div)")")
             printf 'round %d: run without notices %s ms (CPU %s), first run with notices (warns) %s ms (CPU %s), run after the deadlines %s ms (CPU %s)\n' \
                 $r "$(ms ${Nw[-1]})" "${Cw[-1]}" "$(ms ${Nn[-1]})" "${Cn[-1]}" "$(ms ${Nd[-1]})" "${Cd[-1]}"
         done
+        R[$n,n_chk_without]=$(summary_n "$chk_nw")
         R[$n,n_without]=$(median "${Nw[@]}"); R[$n,n_warn]=$(median "${Nn[@]}"); R[$n,n_deadline]=$(median "${Nd[@]}")
         R[$n,n_cpu_without]=$(median "${Cw[@]}"); R[$n,n_cpu_warn]=$(median "${Cn[@]}"); R[$n,n_cpu_deadline]=$(median "${Cd[@]}")
         R[$n,n_chk_warn]=$(summary_n "$chk_nn"); R[$n,n_chk_deadline]=$(summary_n "$chk_nd")
@@ -483,7 +489,8 @@ line "run / peer" "" rat run peer
 line "peer / floor B" "" rat peer floor_b
 line "preview / run" "<= 0.5" rat preview run
 if [ "$NOTICES" = 1 ]; then
-    line "notices: run without notice_period" "" vals ms n_without
+    line "notices (grants off): run without notice_period" "" vals ms n_without
+    line "  its change set: deactivated/added/warned/skipped" "" vals asis n_chk_without
     line "notices: first run with notice_period (warns)" "" vals ms n_warn
     line "  its change set: deactivated/added/warned/skipped" "" vals asis n_chk_warn
     line "notices: run after the deadlines (deactivates)" "" vals ms n_deadline
