@@ -751,12 +751,22 @@ static SeatQuery q_division_removed = {
 	2, {INT8OID, TEXTOID}
 };
 
+/* and its notices (R14), which no foreign key ties to it */
+static SeatQuery q_division_notices_removed = {
+	"DELETE FROM seatmgr.notices"
+	" WHERE domain_id = (SELECT d.domain_id FROM seatmgr.divisions d WHERE d.division_id = $1)"
+	"   AND division_id = $1",
+	1, {INT8OID}
+};
+
 void
 sm_remove_division_licenses(int64 division_id)
 {
 	Datum		v[2] = {Int64GetDatum(division_id), CStringGetTextDatum(sm_actor())};
 
 	sm_exec(&q_division_removed, v, NULL, false, 0);
+	if (sm_has_notices())
+		sm_exec(&q_division_notices_removed, v, NULL, false, 0);
 }
 
 /* ---------------------------------------------------------------------

@@ -337,5 +337,11 @@ SELECT throws_ok($$SELECT * FROM seatmgr_simulate(424242, NULL, NULL)$$, '23503'
 SELECT throws_ok($$UPDATE seatmgr.policies SET notice_period = '0 days' WHERE division_id = 1$$, '23514',
                  'notice_period must be a positive interval, not "00:00:00"', 'R14: notice_period must be positive');
 
+-- a deleted division's notices go with it (no foreign key ties them)
+SELECT ok((SELECT count(*) FROM seatmgr.notices WHERE division_id = 2) > 0, 'setup: division 2 has notices');
+DELETE FROM seatmgr.divisions WHERE division_id = 2;
+SELECT is((SELECT count(*)::int FROM seatmgr.notices WHERE division_id = 2), 0,
+          'R14: deleting a division deletes its notices');
+
 SELECT * FROM finish();
 ROLLBACK;
