@@ -2,7 +2,8 @@
 -- parameters, same "c"): a step-5 row opens a notice (the licence stays
 -- active and keeps its seat), and a row's "closes" closes the user's open
 -- notice with that outcome, writing no run change.  apply_run.sql reads
--- "opened".  On a schema still at 0.1.0 (until ALTER EXTENSION UPDATE) there
+-- "opened".  Notices are read within the chunk's user_id range ($6 to $7),
+-- as apply_run.sql reads licences.  On a schema still at 0.1.0 (until ALTER EXTENSION UPDATE) there
 -- are no notices and src/writer.c puts an empty "opened" instead.
 -- Compiled into the library as APPLY_NOTICES_SQL (src/writer.c).
  warn AS (
@@ -21,4 +22,4 @@
      AND (c.step <> 1 OR EXISTS (SELECT 1 FROM seatmgr.licenses l WHERE l.user_id = c.user_id AND l.division_id = $1
                                     AND l.status IN ('active', 'waitlisted')))
      AND o.domain_id = (SELECT d.domain_id FROM seatmgr.divisions d WHERE d.division_id = $1)
-     AND o.division_id = $1 AND o.user_id = c.user_id AND o.closed_at IS NULL),
+     AND o.division_id = $1 AND o.user_id BETWEEN $6 AND $7 AND o.user_id = c.user_id AND o.closed_at IS NULL),

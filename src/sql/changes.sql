@@ -128,12 +128,13 @@ SELECT c.user_id, c.email,
 -- a run change.  Their user may also be a waiter or a candidate above (a
 -- licence gone and given again): that row closes nothing, this one does.
  UNION ALL
-SELECT o.user_id, u.email, 'notice', x.outcome, u.last_active_at, 6, 0, x.outcome, NULL::timestamptz
+SELECT o.user_id, NULL::text, 'notice', x.outcome, NULL::timestamptz, 6, 0, x.outcome, NULL::timestamptz
   FROM notice o
   CROSS JOIN p
-  LEFT JOIN seatmgr.users u ON u.user_id = o.user_id
-  LEFT JOIN seatmgr.licenses l ON l.user_id = o.user_id AND l.division_id = $1
-  CROSS JOIN LATERAL (SELECT CASE WHEN l.status IS DISTINCT FROM 'active' THEN 'license gone'
+  -- the licence's status by its key, only for the notices left (no join over the division)
+  CROSS JOIN LATERAL (SELECT CASE WHEN (SELECT l.status FROM seatmgr.licenses l
+                                         WHERE l.user_id = o.user_id AND l.division_id = $1) IS DISTINCT FROM 'active'
+                                  THEN 'license gone'
                                   WHEN p.n IS NULL OR p.t IS NULL THEN 'withdrawn'
                                   ELSE 'active again' END AS outcome) x
  WHERE NOT EXISTS (SELECT 1 FROM inactive i WHERE i.user_id = o.user_id)
