@@ -19,9 +19,9 @@ SHLIB_LINK = -lcurl -lcrypto
 
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
-REGRESS = seatmgr_basic seatmgr_errors seatmgr_money
+REGRESS = seatmgr_basic seatmgr_errors seatmgr_money seatmgr_notices
 
-ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs
+ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs answer_vs_run undo_vs_run
 
 # Long statements live in src/sql/*.sql, readable, and are compiled in as
 # string macros (src/sql/NAME.sql.h defines NAME_SQL): see docs/rules.md.

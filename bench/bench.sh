@@ -55,6 +55,14 @@
 # Environment:
 #   SIZES="100000 1000000"  RUNS=3  SHAPE=one|many
 #   INVITES_PER_1000=85  PGBENCH_TX=10000  PRED_INVITES_PER_1000=300  PRED=1 (0: skip)
+#   NOTICES=1 (0: skip)   the sweep with notice_period (R14, issue 10): the first run,
+#                         which warns where the run without notices deactivates, and a
+#                         second run after the deadlines, which deactivates and closes
+#                         the notices, each against the same run without notices, in
+#                         elapsed time and in the backend's CPU time (steadier when
+#                         other work shares the machine)
+#   ONLY_NOTICES=1        measure the sweep and its notices only (skip invites, touch,
+#                         memory, predictability and pgbench)
 #   PGPORT=5499  BENCH_CLUSTER=bench      the cluster's port and name (.cluster/NAME)
 #   BENCH_NO_BUILD=1      use the seatmgr that is installed; do not build or install
 #   BENCH_AUTO_EXPLAIN=MS log the plans of statements slower than MS ms, nested ones
@@ -70,6 +78,7 @@ INVITES_PER_1000=${INVITES_PER_1000:-85}
 PGBENCH_TX=${PGBENCH_TX:-10000}
 PRED_INVITES_PER_1000=${PRED_INVITES_PER_1000:-300}
 PRED=${PRED:-1}
+NOTICES=${NOTICES:-1}
 BENCH_CLUSTER=${BENCH_CLUSTER:-bench}
 DB=seatmgr_bench
 B=$TOP/bench
@@ -113,22 +122,36 @@ ms() { awk -v v="$1" 'BEGIN { if (v == "") printf "-"; else printf "%.0f", v }';
 # measurement so that none pays for the rolled-back rows of another.
 WRITTEN="licenses license_sources license_events run_changes runs seat_counts team_members users divisions"
 vacuum_written() {
-    local t list=""
+    local t list="seatmgr.notices,"   # seatmgr's only: the floors keep no notices
     for t in $WRITTEN; do list="$list seatmgr.$t, floor.$t,"; done
     q "VACUUM ${list%,}" >/dev/null
 }
 
 # measure CHECK PSQL_ARGS...: runs the statements of PSQL_ARGS (-c SQL, -f FILE)
 # between BEGIN and ROLLBACK with \timing on; sets MS to the sum of their times
-# and CHK to the output of CHECK, run untimed before the ROLLBACK.
+# and CHK to the output of CHECK, run untimed before the ROLLBACK.  SETUP, when
+# set, is run untimed after BEGIN (e.g. a first run the measured one follows).
 measure() {
     local check=$1 out
     shift
     vacuum_written
-    out=$(psql -X -q -At -v ON_ERROR_STOP=1 -v div="$div" -d $DB -c 'BEGIN' -c '\timing on' "$@" \
+    out=$(psql -X -q -At -v ON_ERROR_STOP=1 -v div="$div" -d $DB -c 'BEGIN' -c "${SETUP:-SELECT}" -c '\timing on' "$@" \
         -c '\timing off' -c '\echo @@' -c "$check" -c 'ROLLBACK' 2>&1) || die "failed: $* $out"
     MS=$(printf '%s\n' "$out" | sed -n '1,/^@@$/ s/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{ s += $1 } END { printf "%.1f", s }')
     CHK=$(printf '%s\n' "$out" | sed -n '/^@@$/,$ p' | sed '1d' | tr '\n' ' ' | sed 's/ *$//')
+}
+
+# cpu_ms SETUP SQL: the CPU time (user + system, ms, from /proc/self/stat of
+# the backend) that SQL costs after SETUP (untimed), between BEGIN and
+# ROLLBACK; on a machine shared with other work it varies far less than the
+# elapsed time, which waits for the CPU too
+CPU_NOW="(SELECT split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint FROM pg_catalog.pg_read_file('/proc/self/stat') s)"
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ms() {
+    vacuum_written
+    psql -X -q -At -v ON_ERROR_STOP=1 -d $DB -c 'BEGIN' -c "${1:-SELECT}" \
+        -c "SELECT set_config('bench.cpu', $CPU_NOW::text, true)" -c "$2" \
+        -c "SELECT ($CPU_NOW - current_setting('bench.cpu')::bigint) * 1000 / $CLK_TCK" -c 'ROLLBACK' 2>&1 | tail -1
 }
 
 # committed SQL: its time in ms (MS) and output (OUT)
@@ -167,6 +190,11 @@ changes_of() {
 summary() {
     printf '%s\n' "$1" | sed 's/; /\n/g' | awk -F'[/=]' '{ n[$1] += $3 }
         END { printf "%d/%d/%d", n["deactivated"], n["added"], n["skipped"] }'
+}
+# "deactivated/added/warned/skipped" of a change set written by changes_of
+summary_n() {
+    printf '%s\n' "$1" | sed 's/; /\n/g' | awk -F'[/=]' '{ n[$1] += $3 }
+        END { printf "%d/%d/%d/%d", n["deactivated"], n["added"], n["warned"], n["skipped"] }'
 }
 # the rows a division's licences, sources and events hold (schema, division)
 rows_of() {
@@ -242,6 +270,45 @@ for n in $SIZES; do
         "$(printf '%s' "$chk_a" | sed 's/deactivated=\([0-9]*\) added=\([0-9]*\)/\1\/\2/')" \
         "$(summary "$chk_b")" "$(summary "$chk_c")" "$(summary "$chk_d")" "${R[$n,same]}"
 
+    # 1b. notices (R14): the same division with notice_period set.  "without":
+    # the run without notices (it deactivates); "warn": the first run with
+    # notices (it opens a notice where the other deactivates); "deadline": a
+    # second run once every deadline has passed (it deactivates and closes the
+    # notices), after the first, untimed, in the same transaction.  The
+    # methods take turns.
+    if [ "$NOTICES" = 1 ]; then
+        declare -a Nw=() Nn=() Nd=() Cw=() Cn=() Cd=()
+        # grants off on all three sides: each run then takes (or warns about) the
+        # same seats, and the run after the deadlines is compared with a run
+        # that does the same deactivations
+        N_OFF="UPDATE seatmgr.policies SET grant_active_within = NULL WHERE division_id = $div"
+        N_ON="$N_OFF; UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = $div"
+        N_PAST="$N_ON; SELECT count(*) FROM seatmgr_run($div);
+                UPDATE seatmgr.notices SET deadline = now() - interval '1 second' WHERE closed_at IS NULL;
+                ANALYZE seatmgr.notices"
+        for ((r = 1; r <= RUNS; r++)); do
+            SETUP="$N_OFF" measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
+            Nw+=("$MS"); chk_nw=$CHK
+            SETUP="$N_ON" measure "$(changes_of seatmgr)" -c "SELECT count(*) FROM seatmgr_run($div)"
+            Nn+=("$MS"); chk_nn=$CHK
+            SETUP="$N_PAST" measure "$(changes_of seatmgr); SELECT 'notices closed deactivated=' || count(*) FROM seatmgr.notices WHERE outcome = 'deactivated'" \
+                -c "SELECT count(*) FROM seatmgr_run($div)"
+            Nd+=("$MS"); chk_nd=$CHK
+            Cw+=("$(cpu_ms "$N_OFF" "SELECT count(*) FROM seatmgr_run($div)")")
+            Cn+=("$(cpu_ms "$N_ON" "SELECT count(*) FROM seatmgr_run($div)")")
+            Cd+=("$(cpu_ms "$N_PAST" "SELECT count(*) FROM seatmgr_run($div)")")
+            printf 'round %d: run without notices %s ms (CPU %s), first run with notices (warns) %s ms (CPU %s), run after the deadlines %s ms (CPU %s)\n' \
+                $r "$(ms ${Nw[-1]})" "${Cw[-1]}" "$(ms ${Nn[-1]})" "${Cn[-1]}" "$(ms ${Nd[-1]})" "${Cd[-1]}"
+        done
+        R[$n,n_chk_without]=$(summary_n "$chk_nw")
+        R[$n,n_without]=$(median "${Nw[@]}"); R[$n,n_warn]=$(median "${Nn[@]}"); R[$n,n_deadline]=$(median "${Nd[@]}")
+        R[$n,n_cpu_without]=$(median "${Cw[@]}"); R[$n,n_cpu_warn]=$(median "${Cn[@]}"); R[$n,n_cpu_deadline]=$(median "${Cd[@]}")
+        R[$n,n_chk_warn]=$(summary_n "$chk_nn"); R[$n,n_chk_deadline]=$(summary_n "$chk_nd")
+        printf 'change sets: without notices %s; first run with notices %s; after the deadlines %s\n' "$chk_nw" "$chk_nn" "$chk_nd"
+    fi
+
+    # ONLY_NOTICES=1 stops here: sections 2 to 6 are not measured
+    if [ "${ONLY_NOTICES:-0}" != 1 ]; then
     # 2. invites into the teams of an unlimited paid division of the domain
     inv_div=$(q "SELECT division_id FROM seatmgr.divisions WHERE domain_id = $dom AND paid AND seat_limit IS NULL
                  ORDER BY division_id <> $div, division_id LIMIT 1")
@@ -403,6 +470,7 @@ for n in $SIZES; do
     printf 'pgbench invites (%s transactions, -c 4): seatmgr %.0f tps, bare %.0f tps; same rows: %s\n' \
         $((per_client * 4)) "${R[$n,tps]}" "${R[$n,tps_bare]}" "${R[$n,tps_same]}"
 
+    fi   # ONLY_NOTICES
     q "DROP SCHEMA floor CASCADE; DROP SCHEMA bench CASCADE" >/dev/null 2>&1 || true
 done
 
@@ -448,6 +516,21 @@ line "run / floor A" "" rat run floor_a
 line "run / peer" "" rat run peer
 line "peer / floor B" "" rat peer floor_b
 line "preview / run" "<= 0.5" rat preview run
+if [ "$NOTICES" = 1 ]; then
+    line "notices (grants off): run without notice_period" "" vals ms n_without
+    line "  its change set: deactivated/added/warned/skipped" "" vals asis n_chk_without
+    line "notices: first run with notice_period (warns)" "" vals ms n_warn
+    line "  its change set: deactivated/added/warned/skipped" "" vals asis n_chk_warn
+    line "notices: run after the deadlines (deactivates)" "" vals ms n_deadline
+    line "  its change set: deactivated/added/warned/skipped" "" vals asis n_chk_deadline
+    line "notices: warning run / run without" "<= 1.1" rat n_warn n_without
+    line "notices: run after the deadlines / run without" "<= 1.1" rat n_deadline n_without
+    line "notices: CPU ms of the run without" "" vals asis n_cpu_without
+    line "notices: CPU ms of the warning run" "" vals asis n_cpu_warn
+    line "notices: CPU ms of the run after the deadlines" "" vals asis n_cpu_deadline
+    line "notices: CPU warning run / run without" "<= 1.1" rat n_cpu_warn n_cpu_without
+    line "notices: CPU run after the deadlines / run without" "<= 1.1" rat n_cpu_deadline n_cpu_without
+fi
 line "bulk invites: new memberships" "" vals asis invites
 line "bulk invites: of which new licences" "" vals asis invites_new
 line "bulk invites: seatmgr" "" vals ms inv_seatmgr

@@ -74,7 +74,8 @@ BEGIN
         ('license_events',  'seatmgr.sees(NULL, division_id)'),
         ('seat_counts',     'seatmgr.sees(NULL, division_id)'),
         ('runs',            'seatmgr.sees(NULL, division_id)'),
-        ('run_changes',     'seatmgr.unscoped() OR run_id IN (SELECT r.run_id FROM seatmgr.runs r)')
+        ('run_changes',     'seatmgr.unscoped() OR run_id IN (SELECT r.run_id FROM seatmgr.runs r)'),
+        ('notices',         'seatmgr.sees(domain_id, division_id)')
     LOOP
         EXECUTE pg_catalog.format('ALTER TABLE seatmgr.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE pg_catalog.format('CREATE POLICY seatmgr_scope ON seatmgr.%I USING (%s)', t, expr);

@@ -136,11 +136,13 @@ CREATE TABLE seatmgr.policies (
     grant_scope              text NOT NULL DEFAULT 'domain',   -- 'domain' or 'division': checked in C (validate.c)
     protect_admins           boolean NOT NULL DEFAULT true,
     protect_service_accounts boolean NOT NULL DEFAULT true,
+    notice_period            interval,
     next_run_at              timestamptz,
     created_at               timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 CREATE INDEX ON seatmgr.policies (next_run_at) WHERE enabled;
 COMMENT ON TABLE seatmgr.policies IS 'Automatic seat management settings of one division; next_run_at is maintained (R11)';
+COMMENT ON COLUMN seatmgr.policies.notice_period IS 'R14: when set, a run warns an inactive user (a notice with this deadline) before it takes the seat; NULL takes it at once';
 
 ------------------------------------------------------------------------------
 -- Maintained by the extension: readable, never written by applications
@@ -184,23 +186,28 @@ COMMENT ON TABLE seatmgr.seat_counts IS 'Internal: active licences of each limit
 CREATE TABLE seatmgr.runs (
     run_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     division_id       bigint NOT NULL REFERENCES seatmgr.divisions ON DELETE CASCADE,
-    trigger           text NOT NULL CHECK (trigger IN ('scheduled', 'manual')),
+    trigger           text NOT NULL CHECK (trigger IN ('scheduled', 'manual', 'undo')),
     status            text NOT NULL CHECK (status IN ('in_progress', 'succeeded', 'failed')),
     started_at        timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     finished_at       timestamptz,
     users_added       integer NOT NULL DEFAULT 0,
     users_deactivated integer NOT NULL DEFAULT 0,
     error             text,
-    created_at        timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    users_warned      integer NOT NULL DEFAULT 0,
+    undoes_run_id     bigint
 );
 CREATE INDEX ON seatmgr.runs (division_id, started_at);
 CREATE INDEX ON seatmgr.runs (status) WHERE status = 'in_progress';
+-- R16: a run is undone once
+CREATE UNIQUE INDEX runs_undoes_run_id_key ON seatmgr.runs (undoes_run_id) WHERE undoes_run_id IS NOT NULL;
+COMMENT ON COLUMN seatmgr.runs.undoes_run_id IS 'R16: for trigger undo, the run it undid';
 COMMENT ON TABLE seatmgr.runs IS 'One row per real sweep run (R12)';
 
 CREATE TABLE seatmgr.run_changes (
     run_id         bigint NOT NULL REFERENCES seatmgr.runs ON DELETE CASCADE,
     user_id        bigint NOT NULL,
-    action         text NOT NULL CHECK (action IN ('added', 'deactivated', 'skipped')),
+    action         text NOT NULL CHECK (action IN ('added', 'deactivated', 'warned', 'skipped')),
     reason         text,
     last_active_at timestamptz,
     created_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -213,7 +220,7 @@ CREATE TABLE seatmgr.license_events (
     at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
     user_id     bigint NOT NULL,
     division_id bigint NOT NULL,
-    event       text NOT NULL CHECK (event IN ('granted', 'deactivated', 'reactivated', 'removed', 'waitlisted')),
+    event       text NOT NULL CHECK (event IN ('granted', 'deactivated', 'reactivated', 'removed', 'waitlisted', 'warned')),
     source_kind text,
     source_ref  bigint,
     run_id      bigint,
@@ -223,6 +230,35 @@ CREATE TABLE seatmgr.license_events (
 CREATE INDEX ON seatmgr.license_events (user_id, division_id);
 CREATE INDEX ON seatmgr.license_events (division_id, at);
 COMMENT ON TABLE seatmgr.license_events IS 'Every licence change, from a trigger or a run, with the role that caused it (R12)';
+
+-- R14: a notice before a run takes a seat.  domain_id leads its keys
+-- (SPEC section 6); at most one open notice per licence; the run that
+-- issued it wrote its warned event, so (user_id, division_id, run_id) finds
+-- it (webhooks).  No foreign key: a notice outlives its licence (outcome
+-- 'license gone'), a deleted division's notices go with its licences
+-- (seatmgr.division_deleted), and a run that warns 100,000 people checks no
+-- key 100,000 times (bench/bench.sh, notices).  The same block is in the
+-- 0.1.0 -> 0.2.0 update.
+CREATE TABLE seatmgr.notices (
+    domain_id   bigint NOT NULL,
+    notice_id   bigint GENERATED ALWAYS AS IDENTITY,
+    user_id     bigint NOT NULL,
+    division_id bigint NOT NULL,
+    run_id      bigint NOT NULL,
+    issued_at   timestamptz NOT NULL,
+    deadline    timestamptz NOT NULL,
+    answer      text CHECK (answer IN ('keep', 'release')),
+    answered_at timestamptz,
+    closed_at   timestamptz,
+    outcome     text CHECK (outcome IN ('kept', 'released', 'active again', 'deactivated', 'license gone', 'withdrawn')),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (domain_id, notice_id),
+    CHECK ((closed_at IS NULL) = (outcome IS NULL))
+);
+CREATE UNIQUE INDEX notices_open_key ON seatmgr.notices (domain_id, division_id, user_id) WHERE closed_at IS NULL;
+CREATE UNIQUE INDEX notices_run_key ON seatmgr.notices (domain_id, division_id, run_id, user_id);
+CREATE INDEX notices_notice_id_idx ON seatmgr.notices (notice_id);
+COMMENT ON TABLE seatmgr.notices IS 'R14: the notice a run gives before it takes a seat: deadline, the answer (R15) and the outcome (NULL while open)';
 
 ------------------------------------------------------------------------------
 -- Triggers: validation (BEFORE) and the licence rules (AFTER), all in C
@@ -368,7 +404,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['domains', 'divisions', 'teams', 'users', 'team_members', 'shares',
                              'groups', 'group_members', 'group_grants', 'exclusions', 'policies',
                              'licenses', 'license_sources', 'seat_counts', 'runs', 'run_changes',
-                             'license_events'] LOOP
+                             'license_events', 'notices'] LOOP
         PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('seatmgr.%I', t)::regclass, '');
     END LOOP;
     FOR s IN SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)
@@ -406,6 +442,33 @@ CREATE FUNCTION seatmgr_run_export(run_id bigint)
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_run_export(bigint) IS 'The CSV export of one run: \copy (SELECT * FROM seatmgr_run_export(7)) TO ''run-7.csv'' CSV HEADER';
 REVOKE ALL ON FUNCTION seatmgr_run_export(bigint) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Notices, undo and what-if (0.2.0): R14, R15, R16, seatmgr_simulate
+------------------------------------------------------------------------------
+
+CREATE FUNCTION seatmgr_answer_notice(notice_id bigint, answer text) RETURNS text
+    AS 'MODULE_PATHNAME', 'seatmgr_answer_notice' LANGUAGE C VOLATILE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr_answer_notice(bigint, text) IS 'R15: keep (records activity now, closes the notice kept) or release (deactivates the licence at once, closes it released); returns the outcome';
+
+CREATE FUNCTION seatmgr_undo_run(run_id bigint)
+    RETURNS TABLE (run_id bigint, division_id bigint, user_id bigint, email text,
+                   action text, reason text, last_active_at timestamptz)
+    AS 'MODULE_PATHNAME', 'seatmgr_undo_run' LANGUAGE C VOLATILE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr_undo_run(bigint) IS 'R16: gives back the seats a succeeded run took (a run of its own, trigger undo); returns its rows like seatmgr_run';
+
+CREATE FUNCTION seatmgr_simulate(division_id bigint, revoke_inactive_after interval, grant_active_within interval,
+                                 notice_period interval DEFAULT NULL)
+    RETURNS TABLE (action text, reason text, users bigint, monthly_cost_change numeric)
+    AS 'MODULE_PATHNAME', 'seatmgr_simulate' LANGUAGE C STABLE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr_simulate(bigint, interval, interval, interval) IS 'What a run would do now under other thresholds (NULL switches a step off), summed, with the monthly cost change; writes nothing';
+
+REVOKE ALL ON FUNCTION seatmgr_answer_notice(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION seatmgr_undo_run(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION seatmgr_simulate(bigint, interval, interval, interval) FROM PUBLIC;
 
 -- SECURITY INVOKER, but with the path pinned: a superuser calling it in a
 -- database whose owner planted functions or operators is not theirs (R21).
@@ -471,13 +534,14 @@ SELECT r.run_id,
        r.status,
        r.users_added,
        r.users_deactivated,
+       r.users_warned,
        r.finished_at - r.started_at AS duration,
        r.error,
        r.users_added - r.users_deactivated AS seat_change,
        CASE WHEN r.status <> 'failed' THEN (r.users_added - r.users_deactivated) * d.seat_price END AS monthly_cost_change
   FROM seatmgr.runs r
   JOIN seatmgr.divisions d ON d.division_id = r.division_id;
-COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division, trigger, status, users added and deactivated, duration, seat_change (added - deactivated) and monthly_cost_change (seat_change * seat_price; NULL for a failed run or without a price)';
+COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division, trigger, status, users added, deactivated and warned, duration, seat_change (added - deactivated) and monthly_cost_change (seat_change * seat_price; NULL for a failed run or without a price)';
 
 CREATE VIEW seatmgr.next_runs AS
 SELECT p.division_id,
@@ -521,7 +585,7 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['licenses', 'license_sources', 'license_events', 'seat_counts', 'runs', 'run_changes'] LOOP
+    FOREACH t IN ARRAY ARRAY['licenses', 'license_sources', 'license_events', 'seat_counts', 'runs', 'run_changes', 'notices'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER seatmgr_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON seatmgr.%I
              FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.guard_maintained()', t);

@@ -174,8 +174,87 @@ ALTER TABLE seatmgr.divisions DROP CONSTRAINT divisions_on_full_check;
 ALTER TABLE seatmgr.shares DROP CONSTRAINT shares_object_type_check;
 ALTER TABLE seatmgr.policies DROP CONSTRAINT policies_grant_scope_check;
 
--- Issue 10: run_history gains seat_change and monthly_cost_change
-CREATE OR REPLACE VIEW seatmgr.run_history AS
+-- Issue 10: notices (R14), answers (R15), undo (R16), seatmgr_simulate
+ALTER TABLE seatmgr.policies ADD COLUMN notice_period interval;
+COMMENT ON COLUMN seatmgr.policies.notice_period IS 'R14: when set, a run warns an inactive user (a notice with this deadline) before it takes the seat; NULL takes it at once';
+ALTER TABLE seatmgr.runs DROP CONSTRAINT runs_trigger_check;
+ALTER TABLE seatmgr.runs ADD CONSTRAINT runs_trigger_check CHECK (trigger IN ('scheduled', 'manual', 'undo'));
+ALTER TABLE seatmgr.runs ADD COLUMN users_warned integer NOT NULL DEFAULT 0;
+ALTER TABLE seatmgr.runs ADD COLUMN undoes_run_id bigint;
+-- R16: a run is undone once
+CREATE UNIQUE INDEX runs_undoes_run_id_key ON seatmgr.runs (undoes_run_id) WHERE undoes_run_id IS NOT NULL;
+COMMENT ON COLUMN seatmgr.runs.undoes_run_id IS 'R16: for trigger undo, the run it undid';
+ALTER TABLE seatmgr.run_changes DROP CONSTRAINT run_changes_action_check;
+ALTER TABLE seatmgr.run_changes ADD CONSTRAINT run_changes_action_check CHECK (action IN ('added', 'deactivated', 'warned', 'skipped'));
+ALTER TABLE seatmgr.license_events DROP CONSTRAINT license_events_event_check;
+ALTER TABLE seatmgr.license_events ADD CONSTRAINT license_events_event_check
+    CHECK (event IN ('granted', 'deactivated', 'reactivated', 'removed', 'waitlisted', 'warned'));
+
+-- R14: a notice before a run takes a seat.  domain_id leads its keys
+-- (SPEC section 6); at most one open notice per licence; the run that
+-- issued it wrote its warned event, so (user_id, division_id, run_id) finds
+-- it (webhooks).  No foreign key: a notice outlives its licence (outcome
+-- 'license gone'), a deleted division's notices go with its licences
+-- (seatmgr.division_deleted), and a run that warns 100,000 people checks no
+-- key 100,000 times (bench/bench.sh, notices).  The same block is in the
+-- 0.1.0 -> 0.2.0 update.
+CREATE TABLE seatmgr.notices (
+    domain_id   bigint NOT NULL,
+    notice_id   bigint GENERATED ALWAYS AS IDENTITY,
+    user_id     bigint NOT NULL,
+    division_id bigint NOT NULL,
+    run_id      bigint NOT NULL,
+    issued_at   timestamptz NOT NULL,
+    deadline    timestamptz NOT NULL,
+    answer      text CHECK (answer IN ('keep', 'release')),
+    answered_at timestamptz,
+    closed_at   timestamptz,
+    outcome     text CHECK (outcome IN ('kept', 'released', 'active again', 'deactivated', 'license gone', 'withdrawn')),
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (domain_id, notice_id),
+    CHECK ((closed_at IS NULL) = (outcome IS NULL))
+);
+CREATE UNIQUE INDEX notices_open_key ON seatmgr.notices (domain_id, division_id, user_id) WHERE closed_at IS NULL;
+CREATE UNIQUE INDEX notices_run_key ON seatmgr.notices (domain_id, division_id, run_id, user_id);
+CREATE INDEX notices_notice_id_idx ON seatmgr.notices (notice_id);
+COMMENT ON TABLE seatmgr.notices IS 'R14: the notice a run gives before it takes a seat: deadline, the answer (R15) and the outcome (NULL while open)';
+SELECT pg_catalog.pg_extension_config_dump('seatmgr.notices', '');
+SELECT pg_catalog.pg_extension_config_dump('seatmgr.notices_notice_id_seq', '');
+CREATE TRIGGER seatmgr_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON seatmgr.notices
+    FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.guard_maintained();
+
+------------------------------------------------------------------------------
+-- Notices, undo and what-if (0.2.0): R14, R15, R16, seatmgr_simulate
+------------------------------------------------------------------------------
+
+CREATE FUNCTION seatmgr_answer_notice(notice_id bigint, answer text) RETURNS text
+    AS 'MODULE_PATHNAME', 'seatmgr_answer_notice' LANGUAGE C VOLATILE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr_answer_notice(bigint, text) IS 'R15: keep (records activity now, closes the notice kept) or release (deactivates the licence at once, closes it released); returns the outcome';
+
+CREATE FUNCTION seatmgr_undo_run(run_id bigint)
+    RETURNS TABLE (run_id bigint, division_id bigint, user_id bigint, email text,
+                   action text, reason text, last_active_at timestamptz)
+    AS 'MODULE_PATHNAME', 'seatmgr_undo_run' LANGUAGE C VOLATILE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr_undo_run(bigint) IS 'R16: gives back the seats a succeeded run took (a run of its own, trigger undo); returns its rows like seatmgr_run';
+
+CREATE FUNCTION seatmgr_simulate(division_id bigint, revoke_inactive_after interval, grant_active_within interval,
+                                 notice_period interval DEFAULT NULL)
+    RETURNS TABLE (action text, reason text, users bigint, monthly_cost_change numeric)
+    AS 'MODULE_PATHNAME', 'seatmgr_simulate' LANGUAGE C STABLE SECURITY INVOKER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION seatmgr_simulate(bigint, interval, interval, interval) IS 'What a run would do now under other thresholds (NULL switches a step off), summed, with the monthly cost change; writes nothing';
+
+REVOKE ALL ON FUNCTION seatmgr_answer_notice(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION seatmgr_undo_run(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION seatmgr_simulate(bigint, interval, interval, interval) FROM PUBLIC;
+
+-- Issue 10: run_history gains users_warned (where SPEC lists it, before
+-- duration: CREATE OR REPLACE VIEW can only append), seat_change and
+-- monthly_cost_change
+DROP VIEW seatmgr.run_history;
+CREATE VIEW seatmgr.run_history AS
 SELECT r.run_id,
        r.started_at AS run_date,
        r.division_id,
@@ -184,10 +263,11 @@ SELECT r.run_id,
        r.status,
        r.users_added,
        r.users_deactivated,
+       r.users_warned,
        r.finished_at - r.started_at AS duration,
        r.error,
        r.users_added - r.users_deactivated AS seat_change,
        CASE WHEN r.status <> 'failed' THEN (r.users_added - r.users_deactivated) * d.seat_price END AS monthly_cost_change
   FROM seatmgr.runs r
   JOIN seatmgr.divisions d ON d.division_id = r.division_id;
-COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division, trigger, status, users added and deactivated, duration, seat_change (added - deactivated) and monthly_cost_change (seat_change * seat_price; NULL for a failed run or without a price)';
+COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division, trigger, status, users added, deactivated and warned, duration, seat_change (added - deactivated) and monthly_cost_change (seat_change * seat_price; NULL for a failed run or without a price)';

@@ -413,9 +413,10 @@ seatmgr_access_changed(PG_FUNCTION_ARGS)
 static const char *const app_grants[] = {
 	"GRANT SELECT, INSERT, UPDATE, DELETE ON seatmgr.users, seatmgr.teams, seatmgr.team_members,"
 	" seatmgr.shares, seatmgr.groups, seatmgr.group_members TO @role@",
-	"GRANT SELECT ON seatmgr.domains, seatmgr.divisions, seatmgr.licenses, seatmgr.license_sources TO @role@",
+	"GRANT SELECT ON seatmgr.domains, seatmgr.divisions, seatmgr.licenses, seatmgr.license_sources,"
+	" seatmgr.notices TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_touch(bigint, timestamptz), @ext@.seatmgr_touch(bigint[], timestamptz),"
-	" @ext@.seatmgr_explain(bigint) TO @role@",
+	" @ext@.seatmgr_explain(bigint), @ext@.seatmgr_answer_notice(bigint, text) TO @role@",
 	NULL
 };
 
@@ -425,13 +426,14 @@ static const char *const reader_grants[] = {
 	" seatmgr.policies, seatmgr.licenses, seatmgr.license_sources, seatmgr.seat_counts, seatmgr.runs,"
 	" seatmgr.run_changes, seatmgr.license_events, seatmgr.division_seats, seatmgr.run_history,"
 	" seatmgr.next_runs, seatmgr.progress, seatmgr.billable_users, seatmgr.idle_seats,"
-	" seatmgr.license_periods, seatmgr.deliveries TO @role@",
+	" seatmgr.license_periods, seatmgr.deliveries, seatmgr.notices TO @role@",
 	/* every column of the webhooks but the secret (SPEC section 7) */
 	"GRANT SELECT (webhook_id, domain_id, url, event_types, enabled, created_at) ON seatmgr.webhooks TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_explain(bigint), @ext@.seatmgr_run_export(bigint),"
 	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows(),"
 	" @ext@.seatmgr_seats_at(timestamptz), @ext@.seatmgr_cost(timestamptz, timestamptz),"
-	" seatmgr.license_spans(timestamptz, bigint[]) TO @role@",
+	" seatmgr.license_spans(timestamptz, bigint[]),"
+	" @ext@.seatmgr_simulate(bigint, interval, interval, interval) TO @role@",
 	NULL
 };
 
@@ -439,35 +441,19 @@ static const char *const admin_grants[] = {
 	"GRANT INSERT, UPDATE, DELETE ON seatmgr.divisions, seatmgr.policies, seatmgr.exclusions,"
 	" seatmgr.group_grants TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_grant_license(bigint, bigint),"
-	" @ext@.seatmgr_remove_license(bigint, bigint) TO @role@",
+	" @ext@.seatmgr_remove_license(bigint, bigint), @ext@.seatmgr_answer_notice(bigint, text),"
+	" @ext@.seatmgr_undo_run(bigint) TO @role@",
 	"GRANT SELECT, INSERT, UPDATE, DELETE ON seatmgr.webhooks TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_redeliver(bigint) TO @role@",
 	"GRANT EXECUTE ON PROCEDURE @ext@.seatmgr_deliver() TO @role@",
 	NULL
 };
 
-static char *
-replace_all(const char *s, const char *token, const char *value)
-{
-	StringInfoData buf;
-	const char *p;
-
-	initStringInfo(&buf);
-	while ((p = strstr(s, token)) != NULL)
-	{
-		appendBinaryStringInfo(&buf, s, p - s);
-		appendStringInfoString(&buf, value);
-		s = p + strlen(token);
-	}
-	appendStringInfoString(&buf, s);
-	return buf.data;
-}
-
 static void
 run_statements(const char *const *stmts, const char *ext_schema, const char *role)
 {
 	for (int i = 0; stmts[i]; i++)
-		if (SPI_execute(replace_all(replace_all(stmts[i], "@ext@", ext_schema), "@role@", role),
+		if (SPI_execute(sm_replace_all(sm_replace_all(stmts[i], "@ext@", ext_schema), "@role@", role),
 						false, 0) != SPI_OK_UTILITY)
 			elog(ERROR, "seatmgr: could not change the privileges of role %s", role);
 }

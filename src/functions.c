@@ -1,7 +1,8 @@
 /*
  * functions.c: the SQL-callable functions of SPEC section 4 that are not
  * the sweep: seatmgr_grant_license, seatmgr_remove_license (R4),
- * seatmgr_touch (activity) and seatmgr_explain.
+ * seatmgr_touch (activity), seatmgr_explain and seatmgr_answer_notice
+ * (R15).
  */
 #include "seatmgr.h"
 
@@ -17,6 +18,7 @@ SM_SCOPED_FUNCTION(remove_license)
 SM_SCOPED_FUNCTION(touch)
 SM_SCOPED_FUNCTION(touch_many)
 SM_SCOPED_FUNCTION(explain)
+SM_SCOPED_FUNCTION(answer_notice)
 
 static SeatQuery q_user = {
 	"SELECT domain_id FROM seatmgr.users WHERE user_id = $1", 1, {INT8OID}
@@ -190,24 +192,35 @@ static SeatQuery q_touch = {
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
+/*
+ * Records the user's activity at at: never backwards; an unknown user is
+ * an error.  seatmgr_touch and a notice answered 'keep' (R15).
+ */
+void
+sm_touch_user(int64 user_id, TimestampTz at)
+{
+	Datum		v[2] = {Int64GetDatum(user_id), TimestampTzGetDatum(at)};
+
+	sm_exec(&q_touch, v, NULL, false, 0);
+	if (SPI_processed == 0)
+		user_domain(user_id);	/* unknown ids are errors */
+}
+
 /* seatmgr_touch(user_id, at): activity never moves backwards. */
 static Datum
 touch(FunctionCallInfo fcinfo, SmCaller *c)
 {
-	Datum		v[2];
+	TimestampTz at;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("user_id must not be NULL")));
-	v[0] = PG_GETARG_DATUM(0);
-	v[1] = TimestampTzGetDatum(touch_time(fcinfo));
+	at = touch_time(fcinfo);
 	SPI_connect();
 	if (!sm_unscoped(c, SM_APP))
 		sm_require(c, SM_APP, "user", PG_GETARG_INT64(0), user_domain(PG_GETARG_INT64(0)), 0, false);
-	sm_exec(&q_touch, v, NULL, false, 0);
-	if (SPI_processed == 0)
-		user_domain(PG_GETARG_INT64(0));	/* unknown ids are errors */
+	sm_touch_user(PG_GETARG_INT64(0), at);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -286,15 +299,18 @@ static SeatQuery q_explain = {
 	"       p.division_id IS NOT NULL, p.enabled,"
 	"       pg_catalog.to_char(l.deactivated_at, 'YYYY-MM-DD'), l.deactivated_by_run,"
 	"       p.revoke_inactive_after::text, p.grant_active_within::text,"
-	"       pg_catalog.to_char(greatest(u.last_active_at, l.granted_at), 'YYYY-MM-DD')"
+	"       pg_catalog.to_char(greatest(u.last_active_at, l.granted_at), 'YYYY-MM-DD'),"
+	"       p.notice_period::text, o.notice_id, pg_catalog.to_char(o.deadline, 'YYYY-MM-DD HH24:MI')"
 	"  FROM seatmgr.licenses l"
 	"  JOIN seatmgr.users u ON u.user_id = l.user_id"
 	"  LEFT JOIN seatmgr.policies p ON p.division_id = l.division_id"
 	"  LEFT JOIN seatmgr.license_sources s ON s.user_id = l.user_id AND s.division_id = l.division_id"
+	"  LEFT JOIN seatmgr.notices o ON o.domain_id = u.domain_id AND o.division_id = l.division_id"
+	"        AND o.user_id = l.user_id AND o.closed_at IS NULL"
 	" WHERE l.user_id = $1"
 	" GROUP BY l.user_id, l.division_id, l.status, l.deactivated_at, l.deactivated_by_run,"
 	"          l.granted_at, u.last_active_at, p.division_id, p.enabled,"
-	"          p.revoke_inactive_after, p.grant_active_within"
+	"          p.revoke_inactive_after, p.grant_active_within, p.notice_period, o.notice_id, o.deadline"
 	" ORDER BY l.division_id",
 	1, {INT8OID}
 };
@@ -315,6 +331,9 @@ typedef struct ExplainRow
 	char	   *revoke_after;
 	char	   *grant_within;
 	char	   *last_activity;
+	char	   *notice_period;
+	int64		notice_id;		/* the open notice (R14), 0 for none */
+	char	   *deadline;
 } ExplainRow;
 
 static char *
@@ -322,6 +341,7 @@ verdict(ExplainRow *r, int64 user_id)
 {
 	char	   *action;
 	char	   *reason;
+	char	   *closes;
 	const char *when = r->enabled ? "the next run" : "a manual run (the policy is disabled)";
 
 	if (!r->has_policy)
@@ -332,11 +352,21 @@ verdict(ExplainRow *r, int64 user_id)
 			return pstrdup("waits for a seat: it gets the next one freed (the division has no policy)");
 		return pstrdup("stays deactivated until a new source reactivates it (the division has no policy)");
 	}
-	if (sm_planned_change(DatumGetInt64(r->division_id), user_id, &action, &reason))
+	if (sm_planned_change(DatumGetInt64(r->division_id), user_id, &action, &reason, &closes))
 	{
+		/* R14: a notice the run closes without another change */
+		if (strcmp(action, "notice") == 0)
+			return psprintf("%s closes notice " INT64_FORMAT " (%s)%s", when, r->notice_id, closes,
+							strcmp(r->status_str, "active") == 0 ? "; the licence keeps its seat" : "");
+		if (strcmp(action, "deactivated") == 0 && r->notice_id != 0 && closes && strcmp(closes, "deactivated") == 0)
+			return psprintf("%s deactivates it: notice " INT64_FORMAT " ran until %s, last active %s, more than %s ago",
+							when, r->notice_id, r->deadline, r->last_activity, r->revoke_after);
 		if (strcmp(action, "deactivated") == 0)
 			return psprintf("%s deactivates it: last active %s, more than %s ago",
 							when, r->last_activity, r->revoke_after);
+		if (strcmp(action, "warned") == 0)
+			return psprintf("%s warns the user (a notice of %s) before it takes the seat: last active %s, more than %s ago",
+							when, r->notice_period, r->last_activity, r->revoke_after);
 		if (strcmp(action, "added") == 0 && strcmp(reason, "waitlist") == 0)
 			return psprintf("%s gives it a seat from the waitlist", when);
 		if (strcmp(action, "added") == 0)
@@ -345,6 +375,9 @@ verdict(ExplainRow *r, int64 user_id)
 			return psprintf("%s has no seat for it", when);
 		return psprintf("%s keeps it although inactive since %s: %s", when, r->last_activity, reason);
 	}
+	if (strcmp(r->status_str, "active") == 0 && r->notice_id != 0)
+		return psprintf("notice " INT64_FORMAT " open until %s: runs keep the seat until then; the first run after it deactivates the licence unless the user is active again or answers keep",
+						r->notice_id, r->deadline);
 	if (strcmp(r->status_str, "active") == 0)
 		return r->revoke_after
 			? psprintf("%s keeps it: last active %s, within %s", when, r->last_activity, r->revoke_after)
@@ -401,6 +434,9 @@ explain(FunctionCallInfo fcinfo, SmCaller *c)
 		r->revoke_after = sm_get_text(i, 8);
 		r->grant_within = sm_get_text(i, 9);
 		r->last_activity = sm_get_text(i, 10);
+		r->notice_period = sm_get_text(i, 11);
+		r->notice_id = sm_get_int64(i, 12, NULL);
+		r->deadline = sm_get_text(i, 13);
 	}
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -418,4 +454,100 @@ explain(FunctionCallInfo fcinfo, SmCaller *c)
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/* ---------------------------------------------------------------------
+ * R15: seatmgr_answer_notice
+ * ---------------------------------------------------------------------
+ */
+
+static SeatQuery q_notice = {
+	"SELECT o.domain_id, o.division_id, o.user_id FROM seatmgr.notices o WHERE o.notice_id = $1",
+	1, {INT8OID}
+};
+
+/* after the division row (docs/locking.md): the notice, on a new snapshot */
+static SeatQuery q_lock_notice = {
+	"SELECT o.outcome FROM seatmgr.notices o"
+	" WHERE o.domain_id = $2 AND o.notice_id = $1 FOR UPDATE",
+	2, {INT8OID, INT8OID}
+};
+
+static SeatQuery q_close_notice = {
+	"UPDATE seatmgr.notices SET answer = $3, answered_at = pg_catalog.now(),"
+	"       closed_at = pg_catalog.now(), outcome = $4"
+	" WHERE domain_id = $2 AND notice_id = $1",
+	4, {INT8OID, INT8OID, TEXTOID, TEXTOID}
+};
+
+/*
+ * seatmgr_answer_notice(notice_id, answer): 'keep' records activity now
+ * (as seatmgr_touch) and closes the notice kept; 'release' deactivates the
+ * licence at once (not a run: R16 never gives it back) and closes it
+ * released.  The division row is read FOR SHARE first, as every licence
+ * change does: an answer and a run of the division never interleave, so a
+ * notice is never closed kept on a licence the run deactivated.  Returns
+ * the outcome.
+ */
+static Datum
+answer_notice(FunctionCallInfo fcinfo, SmCaller *c)
+{
+	int64		notice_id;
+	char	   *answer;
+	const char *outcome;
+	int64		domain_id,
+				division_id,
+				user_id;
+	Datum		v[4];
+	Division	d;
+	char	   *closed;
+
+	sm_require_arg(fcinfo, 0, "notice_id");
+	sm_require_arg(fcinfo, 1, "answer");
+	notice_id = PG_GETARG_INT64(0);
+	answer = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	/* the answer before the notice's state (SPEC section 9) */
+	if (strcmp(answer, "keep") != 0 && strcmp(answer, "release") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("answer \"%s\" is not keep or release", answer),
+				 errhint("Answer 'keep' to keep the seat or 'release' to give it up now.")));
+
+	SPI_connect();
+	v[0] = Int64GetDatum(notice_id);
+	sm_exec(&q_notice, v, NULL, false, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("notice " INT64_FORMAT " does not exist", notice_id),
+				 errhint("seatmgr.notices lists the notices.")));
+	domain_id = sm_get_int64(0, 1, NULL);
+	division_id = sm_get_int64(0, 2, NULL);
+	user_id = sm_get_int64(0, 3, NULL);
+	sm_require(c, SM_APP | SM_ADMIN, "notice", notice_id, domain_id, division_id, false);
+
+	if (!sm_load_division(division_id, &d))
+		sm_error_missing("division", division_id);
+	v[1] = Int64GetDatum(domain_id);
+	sm_exec(&q_lock_notice, v, NULL, false, 1);
+	closed = SPI_processed == 0 ? NULL : sm_get_text(0, 1);
+	if (closed != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("notice " INT64_FORMAT " is already closed: %s", notice_id, closed),
+				 errhint("Only an open notice can be answered; seatmgr_explain shows what the next run does.")));
+
+	if (strcmp(answer, "keep") == 0)
+	{
+		sm_touch_user(user_id, GetCurrentTransactionStartTimestamp());
+		outcome = "kept";
+	}
+	else
+		outcome = sm_release_license(user_id, division_id) ? "released" : "license gone";
+
+	v[2] = CStringGetTextDatum(answer);
+	v[3] = CStringGetTextDatum(outcome);
+	sm_exec(&q_close_notice, v, NULL, false, 0);
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(outcome));
 }

@@ -56,11 +56,12 @@ typedef struct SeatQuery
 extern int	sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tcount);
 extern int	sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls);
 struct ReturnSetInfo;
-extern int	sm_exec_into(SeatQuery *q, Datum *values, bool read_only, struct ReturnSetInfo *rsinfo);
+extern int	sm_exec_into(SeatQuery *q, Datum *values, const char *nulls, bool read_only,
+						 struct ReturnSetInfo *rsinfo);
 extern int	sm_exec_sql(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls);
 extern int	sm_pin_settings(SeatQuery *q);
 struct Tuplestorestate;
-extern int	sm_exec_store(SeatQuery *q, Datum *values, struct Tuplestorestate *store);
+extern int	sm_exec_store(SeatQuery *q, Datum *values, const char *nulls, struct Tuplestorestate *store);
 extern void sm_unpin_settings(int level);
 extern int64 *sm_exec_ids(SeatQuery *q, Datum *values, uint64 *n);
 extern Datum sm_get(int row, int col, bool *isnull);
@@ -68,8 +69,12 @@ extern int64 sm_get_int64(int row, int col, bool *isnull);
 extern char *sm_get_text(int row, int col);
 extern bool sm_get_bool(int row, int col);
 extern char *sm_actor(void);
+extern char *sm_replace_all(const char *s, const char *token, const char *value);
+extern bool sm_has_notices(void);
+extern SeatQuery *sm_for_schema(SeatQuery *q, SeatQuery *legacy);
 
 extern void sm_check_time(const char *what, TimestampTz t, bool future_ok);
+extern void sm_check_interval(const char *what, Datum v, int nonpositive_code);
 extern void sm_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern bool sm_restoring(void);
 extern bool sm_index_probe(const char *table, const char *index, int nkeys, const int64 *keys,
@@ -177,11 +182,23 @@ extern void sm_log_event(int64 user_id, int64 division_id, const char *event,
 extern void sm_grant_new_sources(struct TriggerData *trig, bool groups);
 extern void sm_remove_division_licenses(int64 division_id);
 extern void sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, bool big,
-						 int64 *deactivated, int64 *added);
+						 int64 *deactivated, int64 *added, int64 *warned);
+extern bool sm_release_license(int64 user_id, int64 division_id);
+
+/*
+ * The parameters of the change set (src/sql/changes.sql): division, time,
+ * and whether $4-$6 (T, W, N) replace the policy's thresholds.
+ */
+#define SM_CHANGES_NARGS 6
+#define SM_CHANGES_TYPES INT8OID, TIMESTAMPTZOID, BOOLOID, INTERVALOID, INTERVALOID, INTERVALOID
+extern void sm_changes_args(int64 division_id, TimestampTz now, Datum *values, char *nulls);
 
 /* sweep.c */
 extern void sm_fail_interrupted_runs(void);
-extern bool sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason);
+extern bool sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason, char **closes);
+extern bool sm_domain_is_big(int64 division_id);
+extern void sm_run_lock(int64 division_id);
+extern void sm_touch_user(int64 user_id, TimestampTz at);
 
 /* progress.c */
 extern void sm_progress_init(void);

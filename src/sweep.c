@@ -34,6 +34,8 @@
 SM_SCOPED_FUNCTION(run)
 PG_FUNCTION_INFO_V1(seatmgr_sweep);
 SM_SCOPED_FUNCTION(run_export)
+SM_SCOPED_FUNCTION(undo_run)
+SM_SCOPED_FUNCTION(simulate)
 
 /* advisory lock field4 values no user-level advisory lock uses (1 and 2) */
 #define LOCK_DIVISION_RUN	0x5301
@@ -58,15 +60,27 @@ advisory_unlock(uint16 kind, int64 id)
 }
 
 #include "sql/changes.sql.h"
+#include "sql/undo_run.sql.h"
 
 
-/* a preview: the rows of seatmgr_run, run_id NULL */
+/*
+ * a preview: the rows of seatmgr_run, run_id NULL, in the order of a run's
+ * rows (warnings right after deactivations); notice closings (step 6) are
+ * no run change and are not shown (R14)
+ */
 #define CHANGES_ORDERED \
 	"SELECT NULL::bigint, $1::bigint, user_id, email, action, reason, last_active_at" \
-	"  FROM (" CHANGES_SQL ") c ORDER BY step, ord, user_id"
+	"  FROM (" CHANGES_SQL ") c WHERE step < 6" \
+	" ORDER BY CASE step WHEN 5 THEN 15 ELSE step * 10 END, ord, user_id"
 
-static SeatQuery q_changes = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}, NULL, false, true};
-static SeatQuery q_changes_big = {CHANGES_ORDERED, 2, {INT8OID, TIMESTAMPTZOID}, NULL, true, true};
+static SeatQuery q_changes = {CHANGES_ORDERED, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, false, true};
+static SeatQuery q_changes_big = {CHANGES_ORDERED, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, true, true};
+static SeatQuery q_changes_legacy;
+static SeatQuery q_changes_big_legacy;
+
+/* the order of a run's rows, in seatmgr_run's result and in exports */
+#define ACTION_ORDER(a) \
+	"CASE " a " WHEN 'deactivated' THEN 1 WHEN 'warned' THEN 2 WHEN 'added' THEN 3 ELSE 4 END"
 
 /* Whether the division's domain has over SM_BIG_DOMAIN users (bounded cost). */
 static SeatQuery q_domain_big = {
@@ -76,8 +90,8 @@ static SeatQuery q_domain_big = {
 	1, {INT8OID}
 };
 
-static bool
-domain_is_big(int64 division_id)
+bool
+sm_domain_is_big(int64 division_id)
 {
 	Datum		v[1] = {Int64GetDatum(division_id)};
 
@@ -85,26 +99,38 @@ domain_is_big(int64 division_id)
 	return sm_get_bool(0, 1);
 }
 
-#define USER_CHANGE "SELECT action, reason FROM (" CHANGES_SQL ") c WHERE user_id = $3"
+#define USER_CHANGE "SELECT action, reason, closes FROM (" CHANGES_SQL ") c WHERE user_id = $7 ORDER BY step"
 
-static SeatQuery q_user_change = {USER_CHANGE, 3, {INT8OID, TIMESTAMPTZOID, INT8OID}, NULL, false, true};
-static SeatQuery q_user_change_big = {USER_CHANGE, 3, {INT8OID, TIMESTAMPTZOID, INT8OID}, NULL, true, true};
+static SeatQuery q_user_change = {USER_CHANGE, SM_CHANGES_NARGS + 1, {SM_CHANGES_TYPES, INT8OID}, NULL, false, true};
+static SeatQuery q_user_change_big = {USER_CHANGE, SM_CHANGES_NARGS + 1, {SM_CHANGES_TYPES, INT8OID}, NULL, true, true};
+static SeatQuery q_user_change_legacy;
+static SeatQuery q_user_change_big_legacy;
 
 /*
  * What a run of the division would do to the user now (seatmgr_explain):
- * false when the user is not in the change set.  Strings are palloc'd.
+ * false when the user is not in the change set.  action is 'notice' when
+ * the run would only close the user's notice; closes is the outcome with
+ * which it would close it (NULL: none).  Strings are palloc'd.
  */
 bool
-sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason)
+sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason, char **closes)
 {
-	Datum		v[3] = {Int64GetDatum(division_id), TimestampTzGetDatum(GetCurrentTimestamp()),
-	Int64GetDatum(user_id)};
+	Datum		v[SM_CHANGES_NARGS + 1];
+	char		n[SM_CHANGES_NARGS + 2];
 
-	sm_exec(domain_is_big(division_id) ? &q_user_change_big : &q_user_change, v, NULL, true, 1);
+	sm_changes_args(division_id, GetCurrentTimestamp(), v, n);
+	v[SM_CHANGES_NARGS] = Int64GetDatum(user_id);
+	n[SM_CHANGES_NARGS] = ' ';
+	n[SM_CHANGES_NARGS + 1] = '\0';
+	sm_exec(sm_domain_is_big(division_id) ? sm_for_schema(&q_user_change_big, &q_user_change_big_legacy)
+			: sm_for_schema(&q_user_change, &q_user_change_legacy), v, n, true, 0);
 	if (SPI_processed == 0)
 		return false;
 	*action = sm_get_text(0, 1);
 	*reason = sm_get_text(0, 2);
+	*closes = NULL;
+	for (uint64 i = 0; i < SPI_processed && *closes == NULL; i++)
+		*closes = sm_get_text(i, 3);
 	return true;
 }
 
@@ -147,6 +173,44 @@ static SeatQuery q_finish_run = {
 	3, {INT8OID, INT4OID, INT4OID}
 };
 
+/* apart: 0.1.0's schema (until ALTER EXTENSION UPDATE) has no users_warned, and warns nobody */
+static SeatQuery q_run_warned = {
+	"UPDATE seatmgr.runs SET users_warned = $2 WHERE run_id = $1", 2, {INT8OID, INT4OID}
+};
+
+/* marks a real run succeeded with its counts and queues its run.finished */
+static void
+finish_run(int64 run_id, int64 added, int64 deactivated, int64 warned)
+{
+	Datum		v[3] = {Int64GetDatum(run_id), Int32GetDatum((int32) added),
+	Int32GetDatum((int32) deactivated)};
+
+	sm_exec(&q_finish_run, v, NULL, false, 0);
+	v[1] = Int32GetDatum((int32) warned);
+	if (warned > 0)
+		sm_exec(&q_run_warned, v, NULL, false, 0);
+	/* run.finished (R17), for every kind of real run, undo included */
+	sm_run_finished(run_id);
+}
+
+/*
+ * The locks a run holds on its division after its run lock (docs/locking.md):
+ * licence changes of the division wait for the run (R6).  Returns whether
+ * the division has a seat limit.
+ */
+static bool
+lock_division_for_run(int64 division_id)
+{
+	Datum		v[1] = {Int64GetDatum(division_id)};
+	bool		limited;
+
+	sm_exec(&q_lock_division, v, NULL, false, 1);
+	limited = sm_get_bool(0, 1);
+	if (limited)
+		sm_exec(&q_lock_seats, v, NULL, false, 0);
+	return limited;
+}
+
 /*
  * Applies the change set of run_id to its division: the work of a real run,
  * inside the caller's transaction.
@@ -154,11 +218,12 @@ static SeatQuery q_finish_run = {
 static void
 apply_run(int64 run_id, int64 division_id, TimestampTz now)
 {
-	Datum		v[3];
+	Datum		v[1];
 	bool		grants,
 				limited;
 	int64		added,
-				deactivated;
+				deactivated,
+				warned;
 
 	v[0] = Int64GetDatum(division_id);
 	sm_exec(&q_policy, v, NULL, false, 1);
@@ -172,21 +237,14 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 	/* no two runs of one domain grant at once (R13) */
 	if (grants)
 		advisory_lock(LOCK_DOMAIN_GRANT, sm_get_int64(0, 1, NULL), false, true);
-	/* licence changes of the division wait for the run (R6) */
-	sm_exec(&q_lock_division, v, NULL, false, 1);
-	limited = sm_get_bool(0, 1);
-	if (limited)
-		sm_exec(&q_lock_seats, v, NULL, false, 0);
+	limited = lock_division_for_run(division_id);
 
 	sm_progress_update("computing and applying changes", -1, -1, -1);
-	sm_apply_run(run_id, division_id, now, limited, domain_is_big(division_id), &deactivated, &added);
+	sm_apply_run(run_id, division_id, now, limited, sm_domain_is_big(division_id),
+				 &deactivated, &added, &warned);
 
-	sm_progress_update("recording", deactivated + added, deactivated, added);
-	v[0] = Int64GetDatum(run_id);
-	v[1] = Int32GetDatum((int32) added);
-	v[2] = Int32GetDatum((int32) deactivated);
-	sm_exec(&q_finish_run, v, NULL, false, 0);
-	sm_run_finished(run_id);
+	sm_progress_update("recording", deactivated + added + warned, deactivated, added);
+	finish_run(run_id, added, deactivated, warned);
 	sm_progress_end();
 }
 
@@ -196,13 +254,21 @@ static SeatQuery q_insert_run = {
 	3, {INT8OID, TEXTOID, TIMESTAMPTZOID}
 };
 
-static int64
-insert_run(int64 division_id, const char *trigger, TimestampTz started)
-{
-	Datum		v[3] = {Int64GetDatum(division_id), CStringGetTextDatum(trigger),
-	TimestampTzGetDatum(started)};
+/* an undo (R16), on 0.2.0's schema only */
+static SeatQuery q_insert_undo = {
+	"INSERT INTO seatmgr.runs (division_id, trigger, status, started_at, undoes_run_id)"
+	" VALUES ($1, $2, 'in_progress', $3, $4) RETURNING run_id",
+	4, {INT8OID, TEXTOID, TIMESTAMPTZOID, INT8OID}
+};
 
-	sm_exec(&q_insert_run, v, NULL, false, 1);
+/* a new run row, in_progress; undoes: the run an undo undoes, 0 for none */
+static int64
+insert_run(int64 division_id, const char *trigger, TimestampTz started, int64 undoes)
+{
+	Datum		v[4] = {Int64GetDatum(division_id), CStringGetTextDatum(trigger),
+	TimestampTzGetDatum(started), Int64GetDatum(undoes)};
+
+	sm_exec(undoes ? &q_insert_undo : &q_insert_run, v, NULL, false, 1);
 	return sm_get_int64(0, 1, NULL);
 }
 
@@ -256,7 +322,7 @@ static SeatQuery q_run_result = {
 	"SELECT c.run_id, $2::bigint, c.user_id, u.email, c.action, c.reason, c.last_active_at"
 	"  FROM seatmgr.run_changes c JOIN seatmgr.users u ON u.user_id = c.user_id"
 	" WHERE c.run_id = $1"
-	" ORDER BY CASE c.action WHEN 'deactivated' THEN 1 WHEN 'added' THEN 2 ELSE 3 END, c.user_id",
+	" ORDER BY " ACTION_ORDER("c.action") ", c.user_id",
 	2, {INT8OID, INT8OID}, NULL, false, true
 };
 
@@ -288,6 +354,17 @@ require_run(SmCaller *c, int64 division_id, bool preview)
 				psprintf("A reader previews only: SELECT * FROM seatmgr_run(" INT64_FORMAT ", preview => true);",
 						 division_id));
 	sm_deny(c, "division", division_id, NULL);
+}
+
+/* A manual run (or an undo) does not wait for another run of its division (R13). */
+static void
+manual_run_lock(int64 division_id)
+{
+	if (!advisory_lock(LOCK_DIVISION_RUN, division_id, false, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("a run of division " INT64_FORMAT " is already in progress", division_id),
+				 errhint("Wait for it to finish; seatmgr.progress shows it.")));
 }
 
 /*
@@ -370,19 +447,20 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 
 		if (preview)
 		{
-			sm_exec_into(domain_is_big(divisions[i]) ? &q_changes_big : &q_changes, v, true, rsinfo);
+			Datum		cv[SM_CHANGES_NARGS];
+			char		cn[SM_CHANGES_NARGS + 1];
+
+			sm_changes_args(divisions[i], now, cv, cn);
+			sm_exec_into(sm_domain_is_big(divisions[i]) ? sm_for_schema(&q_changes_big, &q_changes_big_legacy)
+						 : sm_for_schema(&q_changes, &q_changes_legacy), cv, cn, true, rsinfo);
 			continue;
 		}
-		if (!advisory_lock(LOCK_DIVISION_RUN, divisions[i], false, false))
-			ereport(ERROR,
-					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-					 errmsg("a run of division " INT64_FORMAT " is already in progress", divisions[i]),
-					 errhint("Wait for it to finish; seatmgr.progress shows it.")));
-		run_id = insert_run(divisions[i], "manual", now);
+		manual_run_lock(divisions[i]);
+		run_id = insert_run(divisions[i], "manual", now, 0);
 		apply_run(run_id, divisions[i], now);
 		v[0] = Int64GetDatum(run_id);
 		v[1] = Int64GetDatum(divisions[i]);
-		sm_exec_into(&q_run_result, v, false, rsinfo);
+		sm_exec_into(&q_run_result, v, NULL, false, rsinfo);
 	}
 	SPI_finish();
 	return (Datum) 0;
@@ -426,7 +504,7 @@ scheduled_run(int64 division_id)
 		if (SPI_processed == 0)
 			return;
 	}
-	run_id = insert_run(division_id, "scheduled", started);
+	run_id = insert_run(division_id, "scheduled", started, 0);
 	{
 		Datum		v[2] = {Int64GetDatum(division_id), TimestampTzGetDatum(started)};
 
@@ -542,7 +620,7 @@ static SeatQuery q_export = {
 	"  JOIN seatmgr.run_changes c ON c.run_id = r.run_id"
 	"  JOIN seatmgr.users u ON u.user_id = c.user_id"
 	" WHERE r.run_id = $1"
-	" ORDER BY CASE c.action WHEN 'deactivated' THEN 1 WHEN 'added' THEN 2 ELSE 3 END, u.email",
+	" ORDER BY " ACTION_ORDER("c.action") ", u.email",
 	1, {INT8OID}
 };
 
@@ -568,7 +646,192 @@ run_export(FunctionCallInfo fcinfo, SmCaller *c)
 				 errhint("seatmgr.run_history lists the runs.")));
 	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
 		sm_deny(c, "run", PG_GETARG_INT64(0), NULL);
-	sm_exec_into(&q_export, v, true, rsinfo);
+	sm_exec_into(&q_export, v, NULL, true, rsinfo);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* ---------------------------------------------------------------------
+ * R16: seatmgr_undo_run
+ * ---------------------------------------------------------------------
+ */
+
+static SeatQuery q_undo_target = {
+	"SELECT r.division_id, r.status, r.trigger, r.undoes_run_id,"
+	"       (SELECT u.run_id FROM seatmgr.runs u WHERE u.undoes_run_id = r.run_id)"
+	"  FROM seatmgr.runs r WHERE r.run_id = $1",
+	1, {INT8OID}
+};
+
+static SeatQuery q_undo = {
+	UNDO_RUN_SQL, 5, {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID}
+};
+
+/*
+ * The run to undo: its division, after checking that it exists, and, when
+ * check_state, that it may be undone (55000 naming the run).  Read on a new
+ * snapshot: after the run lock, an undo that committed meanwhile is seen.
+ */
+static int64
+undo_target(int64 run_id, bool check_state)
+{
+	Datum		v[1] = {Int64GetDatum(run_id)};
+	char	   *status;
+	bool		isnull;
+	int64		undone_by;
+
+	sm_exec(&q_undo_target, v, NULL, false, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("run " INT64_FORMAT " does not exist", run_id),
+				 errhint("seatmgr.run_history lists the runs.")));
+	if (!check_state)
+		return sm_get_int64(0, 1, NULL);
+	status = sm_get_text(0, 2);
+	if (strcmp(sm_get_text(0, 3), "undo") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("run " INT64_FORMAT " is an undo (of run " INT64_FORMAT ") and cannot be undone",
+						run_id, sm_get_int64(0, 4, NULL)),
+				 errhint("Run the policy again to take those seats: SELECT * FROM seatmgr_run(" INT64_FORMAT ");",
+						 sm_get_int64(0, 1, NULL))));
+	if (strcmp(status, "succeeded") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("run " INT64_FORMAT " %s: only a succeeded run can be undone", run_id,
+						strcmp(status, "failed") == 0 ? "failed and changed nothing" : "is still in progress")));
+	undone_by = sm_get_int64(0, 5, &isnull);
+	if (!isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("run " INT64_FORMAT " was already undone by run " INT64_FORMAT, run_id, undone_by),
+				 errhint("A run can be undone once.")));
+	return sm_get_int64(0, 1, NULL);
+}
+
+/*
+ * seatmgr_undo_run(run_id): gives back what a succeeded run took, as a run
+ * of its own (trigger 'undo') under the division's run lock (R13); returns
+ * its rows like seatmgr_run.
+ */
+static Datum
+undo_run(FunctionCallInfo fcinfo, SmCaller *c)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		target;
+	int64		division_id;
+	int64		run_id;
+	int64		added;
+	Datum		v[5];
+
+	sm_require_arg(fcinfo, 0, "run_id");
+	target = PG_GETARG_INT64(0);
+	{
+		int			level = sm_pin_settings(&bounded_result);
+
+		InitMaterializedSRF(fcinfo, 0);
+		sm_unpin_settings(level);
+	}
+	SPI_connect();
+	division_id = undo_target(target, false);
+	if (!sm_may(c, SM_ADMIN, 0, division_id, false))
+		sm_deny(c, "run", target, NULL);
+	undo_target(target, true);
+
+	manual_run_lock(division_id);
+	lock_division_for_run(division_id);
+	undo_target(target, true);
+
+	run_id = insert_run(division_id, "undo", now, target);
+	sm_progress_start(run_id, division_id);
+	sm_progress_update("giving seats back", -1, -1, -1);
+	v[0] = Int64GetDatum(division_id);
+	v[1] = TimestampTzGetDatum(now);
+	v[2] = Int64GetDatum(run_id);
+	v[3] = CStringGetTextDatum(sm_actor());
+	v[4] = Int64GetDatum(target);
+	sm_exec(&q_undo, v, NULL, false, 1);
+	added = sm_get_int64(0, 1, NULL);
+	finish_run(run_id, added, 0, 0);
+	sm_progress_end();
+
+	v[0] = Int64GetDatum(run_id);
+	v[1] = Int64GetDatum(division_id);
+	sm_exec_into(&q_run_result, v, NULL, false, rsinfo);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* ---------------------------------------------------------------------
+ * seatmgr_simulate: the change set under other thresholds, summed
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Each action and reason of the change set with its users and the monthly
+ * cost change: + seat_price per seat given, - seat_price per active licence
+ * deactivated (a deactivated waiter held no seat), 0 otherwise, NULL
+ * without a seat_price.
+ */
+#define SIMULATE \
+	"SELECT c.action, c.reason, pg_catalog.count(*)::bigint," \
+	"       CASE WHEN d.seat_price IS NULL THEN NULL" \
+	"            WHEN c.action = 'added' THEN d.seat_price * pg_catalog.count(*)" \
+	"            WHEN c.action = 'deactivated'" \
+	"            THEN 0 - d.seat_price * pg_catalog.count(*) FILTER (WHERE l.status = 'active')" \
+	"            ELSE 0 END" \
+	"  FROM (" CHANGES_SQL ") c" \
+	"  JOIN seatmgr.divisions d ON d.division_id = $1" \
+	"  LEFT JOIN seatmgr.licenses l ON c.action = 'deactivated' AND l.user_id = c.user_id AND l.division_id = $1" \
+	" WHERE c.step < 6" \
+	" GROUP BY c.action, c.reason, d.seat_price" \
+	" ORDER BY CASE pg_catalog.min(c.step) WHEN 5 THEN 15 ELSE pg_catalog.min(c.step) * 10 END, c.reason"
+
+static SeatQuery q_simulate = {SIMULATE, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, false, true};
+static SeatQuery q_simulate_big = {SIMULATE, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, true, true};
+
+/*
+ * seatmgr_simulate(division_id, revoke_inactive_after, grant_active_within,
+ * notice_period): what a run would do now with these thresholds (NULL
+ * switches a step off) and the policy's other settings (the defaults
+ * without a policy); writes nothing.
+ */
+static Datum
+simulate(FunctionCallInfo fcinfo, SmCaller *c)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	static const char *const names[] = {"revoke_inactive_after", "grant_active_within", "notice_period"};
+	Datum		v[SM_CHANGES_NARGS];
+	char		n[SM_CHANGES_NARGS + 1];
+	int64		division_id;
+
+	sm_require_arg(fcinfo, 0, "division_id");
+	division_id = PG_GETARG_INT64(0);
+	sm_changes_args(division_id, GetCurrentTimestamp(), v, n);
+	v[2] = BoolGetDatum(true);
+	for (int i = 0; i < 3; i++)
+	{
+		if (PG_ARGISNULL(i + 1))
+			continue;
+		v[3 + i] = PG_GETARG_DATUM(i + 1);
+		n[3 + i] = ' ';
+		sm_check_interval(names[i], v[3 + i], ERRCODE_INVALID_PARAMETER_VALUE);
+	}
+	{
+		int			level = sm_pin_settings(&bounded_result);
+
+		InitMaterializedSRF(fcinfo, 0);
+		sm_unpin_settings(level);
+	}
+	SPI_connect();
+	sm_exec(&q_division_exists, v, NULL, true, 1);
+	if (SPI_processed == 0)
+		sm_error_missing("division", division_id);
+	if (!sm_may(c, SM_READER | SM_ADMIN, 0, division_id, false))
+		sm_deny(c, "division", division_id, NULL);
+	sm_exec_into(sm_domain_is_big(division_id) ? &q_simulate_big : &q_simulate, v, n, true, rsinfo);
 	SPI_finish();
 	return (Datum) 0;
 }

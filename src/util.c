@@ -24,6 +24,8 @@
 #include "utils/rls.h"
 #include "fmgr.h"
 #include "utils/snapmgr.h"
+#include "utils/memutils.h"
+#include "lib/stringinfo.h"
 
 /*
  * The settings every statement of seatmgr is parsed and run under.
@@ -140,37 +142,38 @@ sm_exec(SeatQuery *q, Datum *values, const char *nulls, bool read_only, long tco
 	return rc;
 }
 
-/*
- * Runs a query whose rows go straight into a set-returning function's
- * result (a tuplestore that spills to disk past work_mem), instead of first
- * into SPI_tuptable, which holds every row in memory: a preview of a large
- * division returns hundreds of thousands of rows.  The query's columns must
- * be the function's.  Arguments are never NULL.
- */
-int
-sm_exec_into(SeatQuery *q, Datum *values, bool read_only, ReturnSetInfo *rsinfo)
+/* The parameters of a kept plan; nulls as for SPI_execute_plan (NULL: none). */
+static ParamListInfo
+plan_params(SeatQuery *q, Datum *values, const char *nulls)
 {
-	int			level = pin_search_path(q);
-	SPIExecuteOptions options = {0};
-	ParamListInfo params;
-	DestReceiver *dest;
-	int			rc;
+	ParamListInfo params = makeParamList(q->nargs);
 
-	prepare(q);
-	params = makeParamList(q->nargs);
 	for (int i = 0; i < q->nargs; i++)
 	{
 		ParamExternData *prm = &params->params[i];
 
 		prm->value = values[i];
-		prm->isnull = false;
+		prm->isnull = nulls != NULL && nulls[i] == 'n';
 		prm->pflags = PARAM_FLAG_CONST;
 		prm->ptype = q->argtypes[i];
 	}
+	return params;
+}
+
+/* Runs a kept plan whose rows go into the tuplestore store, kept in cxt. */
+static int
+exec_to_store(SeatQuery *q, Datum *values, const char *nulls, bool read_only,
+			  Tuplestorestate *store, MemoryContext cxt)
+{
+	int			level = pin_search_path(q);
+	SPIExecuteOptions options = {0};
+	DestReceiver *dest;
+	int			rc;
+
+	prepare(q);
 	dest = CreateDestReceiver(DestTuplestore);
-	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult, rsinfo->econtext->ecxt_per_query_memory,
-									false, NULL, NULL);
-	options.params = params;
+	SetTuplestoreDestReceiverParams(dest, store, cxt, false, NULL, NULL);
+	options.params = plan_params(q, values, nulls);
 	options.read_only = read_only;
 	options.dest = dest;
 	rc = SPI_execute_plan_extended(q->plan, &options);
@@ -182,40 +185,27 @@ sm_exec_into(SeatQuery *q, Datum *values, bool read_only, ReturnSetInfo *rsinfo)
 }
 
 /*
+ * Runs a query whose rows go straight into a set-returning function's
+ * result (a tuplestore that spills to disk past work_mem), instead of first
+ * into SPI_tuptable, which holds every row in memory: a preview of a large
+ * division returns hundreds of thousands of rows.  The query's columns must
+ * be the function's.
+ */
+int
+sm_exec_into(SeatQuery *q, Datum *values, const char *nulls, bool read_only, ReturnSetInfo *rsinfo)
+{
+	return exec_to_store(q, values, nulls, read_only, rsinfo->setResult,
+						 rsinfo->econtext->ecxt_per_query_memory);
+}
+
+/*
  * Runs a query (not read-only: on a snapshot taken now) whose rows go into
  * the tuplestore store, which spills to disk past its size.
  */
 int
-sm_exec_store(SeatQuery *q, Datum *values, Tuplestorestate *store)
+sm_exec_store(SeatQuery *q, Datum *values, const char *nulls, Tuplestorestate *store)
 {
-	int			level = pin_search_path(q);
-	SPIExecuteOptions options = {0};
-	ParamListInfo params;
-	DestReceiver *dest;
-	int			rc;
-
-	prepare(q);
-	params = makeParamList(q->nargs);
-	for (int i = 0; i < q->nargs; i++)
-	{
-		ParamExternData *prm = &params->params[i];
-
-		prm->value = values[i];
-		prm->isnull = false;
-		prm->pflags = PARAM_FLAG_CONST;
-		prm->ptype = q->argtypes[i];
-	}
-	dest = CreateDestReceiver(DestTuplestore);
-	SetTuplestoreDestReceiverParams(dest, store, CurrentMemoryContext, false, NULL, NULL);
-	options.params = params;
-	options.read_only = false;
-	options.dest = dest;
-	rc = SPI_execute_plan_extended(q->plan, &options);
-	if (rc < 0)
-		elog(ERROR, "seatmgr: query \"%s\" failed: %s", q->sql, SPI_result_code_string(rc));
-	dest->rDestroy(dest);
-	unpin_search_path(level);
-	return rc;
+	return exec_to_store(q, values, nulls, false, store, CurrentMemoryContext);
 }
 
 /*
@@ -237,6 +227,62 @@ sm_exec_latest(SeatQuery *q, Datum *values, const char *nulls)
 		elog(ERROR, "seatmgr: query \"%s\" failed: %s", q->sql, SPI_result_code_string(rc));
 	unpin_search_path(level);
 	return rc;
+}
+
+/* s with every token replaced by value, palloc'd */
+char *
+sm_replace_all(const char *s, const char *token, const char *value)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	while ((p = strstr(s, token)) != NULL)
+	{
+		appendBinaryStringInfo(&buf, s, p - s);
+		appendStringInfoString(&buf, value);
+		s = p + strlen(token);
+	}
+	appendStringInfoString(&buf, s);
+	return buf.data;
+}
+
+/*
+ * Whether the schema has seatmgr.notices (0.2.0): a database still on
+ * 0.1.0's schema (until ALTER EXTENSION seatmgr UPDATE, as t/upgrade.t
+ * does) runs its sweeps without notices.
+ */
+bool
+sm_has_notices(void)
+{
+	Oid			ns = get_namespace_oid("seatmgr", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid("notices", ns));
+}
+
+/*
+ * The change-set query q, or on 0.1.0's schema its variant legacy (built on
+ * first use): no notice_period, an empty set of notices.
+ */
+SeatQuery *
+sm_for_schema(SeatQuery *q, SeatQuery *legacy)
+{
+	if (sm_has_notices())
+		return q;
+	if (legacy->sql == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		char	   *sql = sm_replace_all(q->sql, "pol.notice_period", "NULL::interval");
+
+		*legacy = *q;
+		legacy->plan = NULL;
+		legacy->sql = sm_replace_all(sql, "seatmgr.notices o",
+									 "(SELECT NULL::bigint AS user_id, NULL::timestamptz AS deadline,"
+									 " NULL::bigint AS domain_id, NULL::bigint AS division_id,"
+									 " NULL::timestamptz AS closed_at WHERE false) o");
+		MemoryContextSwitchTo(old);
+	}
+	return legacy;
 }
 
 /* SPI_execute_with_args under the pinned search_path, for one-off statements. */

@@ -266,29 +266,39 @@ check_time(Row *r, const char *column, bool future_ok)
 	sm_check_time(column, DatumGetTimestampTz(v), future_ok);
 }
 
-/* Intervals of a policy: positive, and at most 100 years (SPEC section 5). */
-static void
-check_interval(Row *r, const char *column)
+/*
+ * An interval setting: positive (else nonpositive_code), and at most 100
+ * years (22023) (SPEC section 5); the message names it and the value.
+ */
+void
+sm_check_interval(const char *what, Datum v, int nonpositive_code)
 {
-	bool		isnull;
-	Datum		v = sm_col(r, column, &isnull);
 	Interval	zero = {0};
 	Interval	century = {0, 0, 1200};
 
-	if (isnull)
-		return;
 	if (!DatumGetBool(DirectFunctionCall2(interval_gt, v, IntervalPGetDatum(&zero))))
 		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("%s must be a positive interval, not \"%s\"", column,
+				(errcode(nonpositive_code),
+				 errmsg("%s must be a positive interval, not \"%s\"", what,
 						DatumGetCString(DirectFunctionCall1(interval_out, v))),
 				 errhint("Use an interval such as '30 days'.")));
 	if (DatumGetBool(DirectFunctionCall2(interval_gt, v, IntervalPGetDatum(&century))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be at most 100 years, not \"%s\"", column,
+				 errmsg("%s must be at most 100 years, not \"%s\"", what,
 						DatumGetCString(DirectFunctionCall1(interval_out, v))),
 				 errhint("Use an interval such as '90 days'; leave it NULL to switch the step off.")));
+}
+
+/* Intervals of a policy: positive (23514), and at most 100 years. */
+static void
+check_interval(Row *r, const char *column)
+{
+	bool		isnull;
+	Datum		v = sm_col(r, column, &isnull);
+
+	if (!isnull)
+		sm_check_interval(column, v, ERRCODE_CHECK_VIOLATION);
 }
 
 /* ---------------------------------------------------------------------
@@ -579,6 +589,9 @@ validate_policies(Relation rel, Row *n, Row *o)
 	check_interval(n, "run_every");
 	check_interval(n, "grant_active_within");
 	check_interval(n, "revoke_inactive_after");
+	/* 0.1.0's table has none until ALTER EXTENSION UPDATE */
+	if (SPI_fnumber(n->desc, "notice_period") > 0)
+		check_interval(n, "notice_period");
 	check_choice(n, "grant_scope", scope, grant_scopes, "Use 'domain' or 'division'.");
 
 	if (!enabled)

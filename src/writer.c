@@ -34,6 +34,7 @@
 
 #include "sql/changes.sql.h"
 #include "sql/apply_run.sql.h"
+#include "sql/apply_notices.sql.h"
 
 /*
  * Every licence change reads its division FOR SHARE (docs/locking.md): a
@@ -598,6 +599,38 @@ sm_seat_limit_changed(int64 division_id)
 	}
 }
 
+/*
+ * R15: a notice answered 'release' deactivates the licence at once: not a
+ * run, so deactivated_by_run stays NULL and R16 never gives it back; the
+ * seat goes to the waitlist (R6).  False when the licence is not active.
+ */
+static SeatQuery q_release = {
+	"UPDATE seatmgr.licenses SET status = 'deactivated', deactivated_at = pg_catalog.now(),"
+	"       deactivated_by_run = NULL"
+	" WHERE user_id = $1 AND division_id = $2 AND status = 'active'",
+	2, {INT8OID, INT8OID}
+};
+
+bool
+sm_release_license(int64 user_id, int64 division_id)
+{
+	Datum		v[2] = {Int64GetDatum(user_id), Int64GetDatum(division_id)};
+	char	   *status;
+	Division	d;
+
+	if (!sm_load_division(division_id, &d))
+		return false;
+	lock_seats(&d);
+	status = lock_license(user_id, division_id);
+	if (status == NULL || strcmp(status, "active") != 0)
+		return false;
+	sm_exec(&q_release, v, NULL, false, 0);
+	sm_log_event(user_id, division_id, "deactivated", NULL, 0, false);
+	release_seat(&d);
+	fill_from_waitlist(&d);
+	return true;
+}
+
 /* ---------------------------------------------------------------------
  * A statement's new sources (R1, R3, R6), see src/sql/grant_batch.sql
  * ---------------------------------------------------------------------
@@ -718,12 +751,22 @@ static SeatQuery q_division_removed = {
 	2, {INT8OID, TEXTOID}
 };
 
+/* and its notices (R14), which no foreign key ties to it */
+static SeatQuery q_division_notices_removed = {
+	"DELETE FROM seatmgr.notices"
+	" WHERE domain_id = (SELECT d.domain_id FROM seatmgr.divisions d WHERE d.division_id = $1)"
+	"   AND division_id = $1",
+	1, {INT8OID}
+};
+
 void
 sm_remove_division_licenses(int64 division_id)
 {
 	Datum		v[2] = {Int64GetDatum(division_id), CStringGetTextDatum(sm_actor())};
 
 	sm_exec(&q_division_removed, v, NULL, false, 0);
+	if (sm_has_notices())
+		sm_exec(&q_division_notices_removed, v, NULL, false, 0);
 }
 
 /* ---------------------------------------------------------------------
@@ -741,21 +784,40 @@ sm_remove_division_licenses(int64 division_id)
  * grow with the division).
  */
 #define CHANGES_BY_USER \
-	"SELECT user_id, action, reason, last_active_at, step FROM (" CHANGES_SQL ") x ORDER BY user_id"
+	"SELECT user_id, action, reason, last_active_at, step, closes, deadline FROM (" CHANGES_SQL ") x" \
+	" ORDER BY user_id, step"
 
-static SeatQuery q_changes_by_user = {CHANGES_BY_USER, 2, {INT8OID, TIMESTAMPTZOID}, NULL, false, true};
-static SeatQuery q_changes_by_user_big = {CHANGES_BY_USER, 2, {INT8OID, TIMESTAMPTZOID}, NULL, true, true};
+static SeatQuery q_changes_by_user = {CHANGES_BY_USER, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, false, true};
+static SeatQuery q_changes_by_user_big = {CHANGES_BY_USER, SM_CHANGES_NARGS, {SM_CHANGES_TYPES}, NULL, true, true};
+static SeatQuery q_changes_by_user_legacy;
+static SeatQuery q_changes_by_user_big_legacy;
 
-#define APPLY_RUN \
+#define APPLY_C \
 	"WITH c AS MATERIALIZED (SELECT * FROM ROWS FROM (pg_catalog.unnest($8::bigint[]), pg_catalog.unnest($9::text[])," \
 	"                        pg_catalog.unnest($10::text[]), pg_catalog.unnest($11::timestamptz[])," \
-	"                        pg_catalog.unnest($12::integer[])) AS x(user_id, action, reason, last_active_at, step)), " \
-	APPLY_RUN_SQL
+	"                        pg_catalog.unnest($12::integer[]), pg_catalog.unnest($13::text[])," \
+	"                        pg_catalog.unnest($14::timestamptz[]))" \
+	"                        AS x(user_id, action, reason, last_active_at, step, closes, deadline)), "
+#define APPLY_RUN APPLY_C APPLY_NOTICES_SQL APPLY_RUN_SQL
+/* on 0.1.0's schema, until ALTER EXTENSION UPDATE: no notices */
+#define APPLY_RUN_LEGACY APPLY_C " opened AS (SELECT NULL::bigint AS user_id WHERE false), " APPLY_RUN_SQL
 
 #define APPLY_CHUNK 10000
+#define APPLY_COLS 7
 
-static Oid	apply_types[12] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID, INT8OID, INT8OID,
-	INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID};
+/* the change set as the policy says (seatmgr_simulate passes its own T, W, N) */
+void
+sm_changes_args(int64 division_id, TimestampTz now, Datum *values, char *nulls)
+{
+	values[0] = Int64GetDatum(division_id);
+	values[1] = TimestampTzGetDatum(now);
+	values[2] = BoolGetDatum(false);
+	values[3] = values[4] = values[5] = (Datum) 0;
+	memcpy(nulls, "   nnn", SM_CHANGES_NARGS + 1);
+}
+
+static Oid	apply_types[7 + APPLY_COLS] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID, INT8OID, INT8OID,
+	INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID};
 
 /*
  * Computes and applies the change set of the division for run_id at time
@@ -765,17 +827,23 @@ static Oid	apply_types[12] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, BOOLOID
  * The change set is computed once, by one statement on one snapshot,
  * before anything is applied; a user appears in it once, so the chunks'
  * user_id ranges do not overlap, and they lock their licences in user_id
- * order, as one statement did.  Returns the
- * deactivations and seats given.
+ * order, as one statement did (a user's second row, a step-6 notice
+ * closing, comes right after the first: two chunks may share that one
+ * user_id, harmlessly).  Returns the deactivations, seats given and
+ * warnings (R14).
  */
 void
 sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, bool big,
-			 int64 *deactivated, int64 *added)
+			 int64 *deactivated, int64 *added, int64 *warned)
 {
-	static const Oid coltypes[5] = {INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID};
-	SeatQuery  *q = big ? &q_changes_by_user_big : &q_changes_by_user;
-	Datum		v[12] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
+	static const Oid coltypes[APPLY_COLS] = {INT8OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, TEXTOID, TIMESTAMPTZOID};
+	SeatQuery  *q = big ? sm_for_schema(&q_changes_by_user_big, &q_changes_by_user_big_legacy)
+		: sm_for_schema(&q_changes_by_user, &q_changes_by_user_legacy);
+	const char *apply = sm_has_notices() ? APPLY_RUN : APPLY_RUN_LEGACY;
+	Datum		v[7 + APPLY_COLS] = {Int64GetDatum(division_id), TimestampTzGetDatum(now), Int64GetDatum(run_id),
 	CStringGetTextDatum(sm_actor()), BoolGetDatum(limited)};
+	Datum		cv[SM_CHANGES_NARGS];
+	char		cn[SM_CHANGES_NARGS + 1];
 	int			level = sm_pin_settings(q);
 	Tuplestorestate *changes;
 	TupleDesc	desc;
@@ -786,6 +854,7 @@ sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, boo
 
 	*deactivated = 0;
 	*added = 0;
+	*warned = 0;
 
 	/*
 	 * The change set, whole, into a tuplestore that spills past work_mem;
@@ -793,21 +862,22 @@ sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, boo
 	 * is applied.  A snapshot taken now, after the caller's locks.
 	 */
 	changes = tuplestore_begin_heap(false, false, work_mem);
-	sm_exec_store(q, v, changes);
+	sm_changes_args(division_id, now, cv, cn);
+	sm_exec_store(q, cv, cn, changes);
 
-	desc = CreateTemplateTupleDesc(5);
-	for (int i = 0; i < 5; i++)
+	desc = CreateTemplateTupleDesc(APPLY_COLS);
+	for (int i = 0; i < APPLY_COLS; i++)
 		TupleDescInitEntry(desc, i + 1, NULL, coltypes[i], -1, 0);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	chunkcxt = AllocSetContextCreate(CurrentMemoryContext, "seatmgr run chunk", ALLOCSET_DEFAULT_SIZES);
 	while (more)
 	{
-		ArrayBuildState *cols[5];
+		ArrayBuildState *cols[APPLY_COLS];
 		int64		n = 0;
 		int			rc;
 
 		oldcxt = MemoryContextSwitchTo(chunkcxt);
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < APPLY_COLS; i++)
 			cols[i] = initArrayResult(coltypes[i], chunkcxt, false);
 		while (n < APPLY_CHUNK && (more = tuplestore_gettupleslot(changes, true, false, slot)))
 		{
@@ -815,20 +885,21 @@ sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, boo
 			if (n == 0)
 				v[5] = slot->tts_values[0];
 			v[6] = slot->tts_values[0];
-			for (int i = 0; i < 5; i++)
+			for (int i = 0; i < APPLY_COLS; i++)
 				accumArrayResult(cols[i], slot->tts_values[i], slot->tts_isnull[i], coltypes[i], chunkcxt);
 			n++;
 		}
 		if (n > 0)
 		{
-			for (int i = 0; i < 5; i++)
+			for (int i = 0; i < APPLY_COLS; i++)
 				v[7 + i] = makeArrayResult(cols[i], chunkcxt);
 			/* planned for each chunk with its own values: its size and range */
-			rc = SPI_execute_with_args(APPLY_RUN, 12, apply_types, v, NULL, false, 0);
+			rc = SPI_execute_with_args(apply, 7 + APPLY_COLS, apply_types, v, NULL, false, 0);
 			if (rc < 0)
 				elog(ERROR, "seatmgr: applying the change set failed: %s", SPI_result_code_string(rc));
 			*deactivated += sm_get_int64(0, 1, NULL);
 			*added += sm_get_int64(0, 2, NULL);
+			*warned += sm_get_int64(0, 3, NULL);
 			SPI_freetuptable(SPI_tuptable);
 		}
 		/* a tuple read back from disk lives in chunkcxt: release it first */

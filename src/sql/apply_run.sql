@@ -8,8 +8,9 @@
 -- run_changes (an invite that created a candidate's licence first is not the
 -- run's, R12).  $1 division, $2 the run's start, $3 run, $4 actor, $5 whether
 -- the division keeps a seat counter, $6 and $7 the chunk's first and last
--- user_id.  Returns the deactivations and the seats
--- given.  Compiled into the library as APPLY_RUN_SQL (src/writer.c).
+-- user_id.  R14: the notices a chunk opened ("opened") come from
+-- apply_notices.sql, which precedes these CTEs.  Returns the deactivations,
+-- the seats given and the warnings.  Compiled into the library as APPLY_RUN_SQL (src/writer.c).
 old AS (
   SELECT l.user_id, l.status FROM seatmgr.licenses l JOIN c ON c.user_id = l.user_id
    WHERE c.step = 1 AND l.division_id = $1 AND l.user_id BETWEEN $6 AND $7 AND l.status IN ('active', 'waitlisted')
@@ -47,17 +48,20 @@ old AS (
   INSERT INTO seatmgr.license_events (at, user_id, division_id, event, source_kind, source_ref, run_id, actor)
   SELECT $2, user_id, $1, 'deactivated', NULL::text, NULL::bigint, $3, $4 FROM deact
   UNION ALL SELECT $2, user_id, $1, 'granted', NULL, NULL, $3, $4 FROM promo
-  UNION ALL SELECT $2, user_id, $1, event, 'auto', $3, $3, $4 FROM granted),
- applied AS (SELECT user_id FROM deact UNION ALL SELECT user_id FROM promo UNION ALL SELECT user_id FROM granted),
+  UNION ALL SELECT $2, user_id, $1, event, 'auto', $3, $3, $4 FROM granted
+  UNION ALL SELECT $2, user_id, $1, 'warned', NULL, NULL, $3, $4 FROM opened),
+ applied AS (SELECT user_id FROM deact UNION ALL SELECT user_id FROM promo UNION ALL SELECT user_id FROM granted
+             UNION ALL SELECT user_id FROM opened),
  rc AS (
   INSERT INTO seatmgr.run_changes (run_id, user_id, action, reason, last_active_at)
   SELECT $3, c.user_id, c.action, c.reason, c.last_active_at
     FROM c LEFT JOIN applied a ON a.user_id = c.user_id
-   WHERE c.step = 4 OR a.user_id IS NOT NULL),
+   WHERE c.step = 4 OR (c.step < 6 AND a.user_id IS NOT NULL)),
 -- R6: the seat counter moves by what the run gave minus what it freed
  seats AS (
   UPDATE seatmgr.seat_counts SET active = active
          + (SELECT pg_catalog.count(*) FROM promo) + (SELECT pg_catalog.count(*) FROM granted)
          - (SELECT pg_catalog.count(*) FROM deact WHERE was = 'active')
    WHERE division_id = $1 AND $5)
-SELECT (SELECT pg_catalog.count(*) FROM deact), (SELECT pg_catalog.count(*) FROM promo) + (SELECT pg_catalog.count(*) FROM granted)
+SELECT (SELECT pg_catalog.count(*) FROM deact), (SELECT pg_catalog.count(*) FROM promo) + (SELECT pg_catalog.count(*) FROM granted),
+       (SELECT pg_catalog.count(*) FROM opened)

@@ -1,20 +1,37 @@
--- The change set of division $1 at time $2 (R7, R8, R6's waitlist), as one
--- query: what a preview returns and what a real run applies (R10).  Columns:
--- user_id, email, action, reason, last_active_at, step (1 deactivate,
--- 2 waitlist, 3 grant, 4 skip), ord (the order within a step).
+-- The change set of division $1 at time $2 (R7, R8, R6's waitlist, R14's
+-- notices), as one query: what a preview returns and what a real run
+-- applies (R10).  Columns: user_id, email, action, reason, last_active_at,
+-- step (1 deactivate, 2 waitlist, 3 grant, 4 skip, 5 warn, 6 close a notice
+-- only: no run change, never shown), ord (the order within a step), closes
+-- (the outcome with which the row closes the user's open notice, NULL for
+-- none), deadline (of the notice a step-5 row opens).  A user appears once
+-- in steps 1 to 5, and at most once more in step 6.
+-- $3 true takes the thresholds T, W, N from $4, $5, $6 instead of the
+-- policy (seatmgr_simulate; a division without a policy then has the
+-- defaults).
 -- The division ($1) and its domain (an InitPlan of p) are parameters of
 -- every scan, never a join clause, so each table is read through its index
 -- whatever join method the planner picks.  Compiled into the library as
 -- CHANGES_SQL (src/sweep.c, src/writer.c).
 WITH p AS (
-  SELECT d.division_id, d.domain_id, d.seat_limit, pol.revoke_inactive_after AS t,
-         CASE WHEN d.paid THEN pol.grant_active_within END AS w, pol.grant_scope, pol.protect_admins,
-         pol.protect_service_accounts
-    FROM seatmgr.divisions d JOIN seatmgr.policies pol ON pol.division_id = d.division_id
-   WHERE d.division_id = $1),
--- R7: licences whose last activity is older than T, with the exception that keeps them
- idle AS (
-  SELECT l.user_id, l.status, u.email, u.last_active_at, l.granted_at,
+  SELECT d.division_id, d.domain_id, d.seat_limit,
+         CASE WHEN $3 THEN $4::interval ELSE pol.revoke_inactive_after END AS t,
+         CASE WHEN d.paid THEN CASE WHEN $3 THEN $5::interval ELSE pol.grant_active_within END END AS w,
+         coalesce(pol.grant_scope, 'domain') AS grant_scope, coalesce(pol.protect_admins, true) AS protect_admins,
+         coalesce(pol.protect_service_accounts, true) AS protect_service_accounts,
+         CASE WHEN $3 THEN $6::interval ELSE pol.notice_period END AS n
+    FROM seatmgr.divisions d LEFT JOIN seatmgr.policies pol ON pol.division_id = d.division_id
+   WHERE d.division_id = $1 AND ($3 OR pol.division_id IS NOT NULL)),
+-- R14: the division's open notices (at most one a licence)
+ notice AS MATERIALIZED (
+  SELECT o.user_id, o.deadline FROM seatmgr.notices o
+   WHERE o.domain_id = (SELECT p.domain_id FROM p) AND o.division_id = $1 AND o.closed_at IS NULL),
+-- R7: licences whose last activity is older than T, with the exception that
+-- keeps them; R14: with N, an active one without an open notice is warned,
+-- one whose notice is still running is left alone (not reported)
+ idle0 AS (
+  SELECT l.user_id, l.status, u.email, u.last_active_at, l.granted_at, o.user_id IS NOT NULL AS noticed,
+         o.deadline AS notice_deadline, p.n, p.t,
          CASE WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = l.user_id)
                 THEN 'excluded'
               WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e
@@ -34,14 +51,22 @@ WITH p AS (
     FROM p
     JOIN seatmgr.licenses l ON l.division_id = $1 AND l.status IN ('active', 'waitlisted')
     JOIN seatmgr.users u ON u.user_id = l.user_id AND u.domain_id = (SELECT p.domain_id FROM p)
+    LEFT JOIN notice o ON o.user_id = l.user_id
    WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t),
+ idle AS (
+  SELECT i.*,
+         i.exception IS NULL AND i.status = 'active' AND i.n IS NOT NULL AND NOT i.noticed AS warn,
+         i.exception IS NULL AND i.status = 'active' AND i.n IS NOT NULL AND i.noticed
+         AND i.notice_deadline > $2 AS running
+    FROM idle0 i),
 -- an idle waiter an exception protects is not deactivated: it stays a waiter (R6)
  inactive AS (SELECT * FROM idle WHERE status = 'active' OR exception IS NULL),
  free AS MATERIALIZED (
   SELECT CASE WHEN p.seat_limit IS NOT NULL THEN greatest(p.seat_limit
            - (SELECT pg_catalog.count(*) FROM seatmgr.licenses l
                WHERE l.division_id = $1 AND l.status = 'active')
-           + (SELECT pg_catalog.count(*) FROM inactive i WHERE i.exception IS NULL AND i.status = 'active'), 0)
+           + (SELECT pg_catalog.count(*) FROM inactive i
+               WHERE i.exception IS NULL AND i.status = 'active' AND NOT i.warn AND NOT i.running), 0)
          END AS seats
     FROM p),
 -- R6/R8: the waitlist first, oldest first
@@ -70,17 +95,25 @@ WITH p AS (
                       WHERE gm.user_id = u.user_id)),
  nwait AS MATERIALIZED (SELECT pg_catalog.count(*) AS n FROM waiters)
 SELECT i.user_id, i.email,
-       CASE WHEN i.exception IS NULL THEN 'deactivated' ELSE 'skipped' END AS action,
+       CASE WHEN i.exception IS NOT NULL THEN 'skipped' WHEN i.warn THEN 'warned' ELSE 'deactivated' END AS action,
        coalesce(i.exception, 'inactive') AS reason, i.last_active_at,
-       CASE WHEN i.exception IS NULL THEN 1 ELSE 4 END AS step,
-       (extract(epoch FROM i.granted_at) * 1000000)::bigint AS ord
+       CASE WHEN i.exception IS NOT NULL THEN 4 WHEN i.warn THEN 5 ELSE 1 END AS step,
+       (extract(epoch FROM i.granted_at) * 1000000)::bigint AS ord,
+       CASE WHEN NOT i.noticed THEN NULL
+            WHEN i.status <> 'active' THEN 'license gone'
+            WHEN i.exception IS NOT NULL THEN 'active again'
+            WHEN i.n IS NULL THEN 'withdrawn'
+            ELSE 'deactivated' END AS closes,
+       CASE WHEN i.warn THEN $2 + i.n END AS deadline
   FROM inactive i
+ WHERE NOT i.running
  UNION ALL 
 SELECT w.user_id, w.email,
        CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'added' ELSE 'skipped' END,
        CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 'waitlist' ELSE 'no seat' END,
        w.last_active_at,
-       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 2 ELSE 4 END, w.rn
+       CASE WHEN f.seats IS NULL OR w.rn <= f.seats THEN 2 ELSE 4 END, w.rn,
+       NULL::text, NULL::timestamptz
   FROM waiters w, free f, p
  WHERE f.seats IS NULL OR w.rn <= f.seats OR p.w IS NOT NULL
  UNION ALL 
@@ -88,5 +121,20 @@ SELECT c.user_id, c.email,
        CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'added' ELSE 'skipped' END,
        CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 'recently active' ELSE 'no seat' END,
        c.last_active_at,
-       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 3 ELSE 4 END, c.rn
+       CASE WHEN f.seats IS NULL OR c.rn <= f.seats - nw.n THEN 3 ELSE 4 END, c.rn,
+       NULL::text, NULL::timestamptz
   FROM candidates c, free f, nwait nw
+-- R14: the other open notices, those R7 no longer selects: closed without
+-- a run change.  Their user may also be a waiter or a candidate above (a
+-- licence gone and given again): that row closes nothing, this one does.
+ UNION ALL
+SELECT o.user_id, NULL::text, 'notice', x.outcome, NULL::timestamptz, 6, 0, x.outcome, NULL::timestamptz
+  FROM notice o
+  CROSS JOIN p
+  -- the licence's status by its key, only for the notices left (no join over the division)
+  CROSS JOIN LATERAL (SELECT CASE WHEN (SELECT l.status FROM seatmgr.licenses l
+                                         WHERE l.user_id = o.user_id AND l.division_id = $1) IS DISTINCT FROM 'active'
+                                  THEN 'license gone'
+                                  WHEN p.n IS NULL OR p.t IS NULL THEN 'withdrawn'
+                                  ELSE 'active again' END AS outcome) x
+ WHERE NOT EXISTS (SELECT 1 FROM inactive i WHERE i.user_id = o.user_id)
