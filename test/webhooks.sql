@@ -70,6 +70,36 @@ SELECT results_eq($$SELECT event_type, payload->'data'->>'status', (payload->'da
                   $$VALUES ('license.deactivated', 'deactivated', (SELECT max(run_id) FROM seatmgr.runs))$$,
                   'R17: a run''s deactivation is delivered with the run''s id and status deactivated');
 
+-- a run that warns (R14): license.warned carries the notice it opened
+UPDATE seatmgr.policies SET notice_period = '7 days' WHERE division_id = 1;
+INSERT INTO seatmgr.users (domain_id, email) VALUES (1, 'cy@acme.com');
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
+  SELECT 1, user_id, '2024-01-01' FROM seatmgr.users WHERE email = 'cy@acme.com';
+SELECT count(*) FROM seatmgr_run(1);
+SELECT results_eq($$SELECT (d.payload->'data'->>'notice_id')::bigint, (d.payload->'data'->>'deadline')::timestamptz,
+                           d.payload->'data'->>'status', (d.payload->'data'->>'run_id')::bigint
+                      FROM seatmgr.deliveries d WHERE d.event_type = 'license.warned' AND d.webhook_id = 1$$,
+                  $$SELECT n.notice_id, n.deadline, 'active', n.run_id FROM seatmgr.notices n
+                     JOIN seatmgr.users u USING (user_id) WHERE u.email = 'cy@acme.com'$$,
+                  'R17: license.warned carries the notice''s id and deadline, and status active (R14)');
+SELECT ok((SELECT payload->'data'->>'deadline' FROM seatmgr.deliveries WHERE event_type = 'license.warned' AND webhook_id = 1)
+            ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$',
+          'R17: license.warned''s deadline is ISO 8601 in UTC');
+SELECT is((SELECT (payload->'data'->>'users_warned')::int FROM seatmgr.deliveries
+            WHERE event_type = 'run.finished' AND (payload->'data'->>'run_id')::bigint = (SELECT max(run_id) FROM seatmgr.runs)),
+          1, 'R17: run.finished of a run that warned counts users_warned');
+
+-- an undo is a run too (R16): it sends run.finished, and its seats given back
+SELECT count(*) FROM seatmgr_undo_run((SELECT min(run_id) FROM seatmgr.runs));
+SELECT results_eq($$SELECT payload->'data'->>'trigger', payload->'data'->>'status', (payload->'data'->>'users_added')::int
+                      FROM seatmgr.deliveries WHERE event_type = 'run.finished' AND webhook_id = 1
+                       AND (payload->'data'->>'run_id')::bigint = (SELECT max(run_id) FROM seatmgr.runs)$$,
+                  $$VALUES ('undo', 'succeeded', 1)$$,
+                  'R17: an undo run sends run.finished (trigger undo)');
+SELECT is((SELECT count(*) FROM seatmgr.deliveries d JOIN seatmgr.users u ON u.user_id = (d.payload->'data'->>'user_id')::bigint
+            WHERE d.event_type = 'license.reactivated' AND d.webhook_id = 1 AND u.email = 'ann@acme.com'),
+          1::bigint, 'R17: the seat an undo gives back is delivered as license.reactivated');
+
 -- a restore (a superuser with row_security off) creates no delivery: the dump has them
 SELECT count(*) AS before FROM seatmgr.deliveries \gset
 SET row_security = off;
