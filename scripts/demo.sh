@@ -121,6 +121,42 @@ sql -c "SELECT email, action, reason, last_active_at::date
                        p(run_id, division_id, user_id, email, action, reason, last_active_at, i)) p
          WHERE n <= 2 ORDER BY i"
 
+# --- notices, answers, undo (issue 10) ---
+before_notices=$(val "SELECT clock_timestamp()")
+say "Notice before a seat is taken (R14): Marketing warns first"
+echo "Marketing's policy gets a notice period. Normally days; 3 seconds here, so the demo need not wait:"
+echo "UPDATE seatmgr.policies SET notice_period = '3 seconds' WHERE division_id = 2;"
+sql -q -c "UPDATE seatmgr.policies SET notice_period = '3 seconds' WHERE division_id = 2"
+sql -c "SELECT action, reason, count(*) FROM seatmgr_run(2) GROUP BY 1, 2 ORDER BY 1, 2"
+echo "Nobody lost a seat; each idle person has an open notice (seatmgr.notices), and a 'warned' event:"
+sql -c "SELECT n.notice_id, u.email, n.deadline - n.issued_at AS notice, n.answer, n.outcome
+          FROM seatmgr.notices n JOIN seatmgr.users u USING (user_id)
+         WHERE n.division_id = 2 ORDER BY n.notice_id LIMIT 3"
+n1=$(val "SELECT notice_id FROM seatmgr.notices WHERE division_id = 2 ORDER BY notice_id LIMIT 1")
+n2=$(val "SELECT notice_id FROM seatmgr.notices WHERE division_id = 2 ORDER BY notice_id LIMIT 1 OFFSET 1")
+echo "The first answers 'keep', the second 'release' (R15); the others do not answer:"
+echo "SELECT seatmgr_answer_notice($n1, 'keep'), seatmgr_answer_notice($n2, 'release');"
+sql -c "SELECT seatmgr_answer_notice($n1, 'keep') AS first, seatmgr_answer_notice($n2, 'release') AS second"
+echo "Answering again is refused:"
+{ sql -c "SELECT seatmgr_answer_notice($n1, 'release')" 2>&1 || true; } | grep -v '^CONTEXT:' | sed 's/^/  /'
+sleep 3
+echo "The deadline has passed for the others: the next run takes their seats."
+run2=$(val "SELECT run_id FROM seatmgr_run(2) LIMIT 1")
+sql -c "SELECT action, reason, count(*) FROM seatmgr.run_changes WHERE run_id = $run2 GROUP BY 1, 2 ORDER BY 1, 2"
+sql -c "SELECT outcome, count(*) FROM seatmgr.notices WHERE division_id = 2 GROUP BY 1 ORDER BY 1"
+
+say "Undo a run (R16): SELECT * FROM seatmgr_undo_run($run2);"
+echo "The seats that run took went to recently active people at once (R8), so Marketing is full:"
+echo "the licences given back wait on the waitlist (an undo never fails on capacity, R6)."
+sql -c "SELECT action, reason, count(*) FROM seatmgr_undo_run($run2) GROUP BY 1, 2 ORDER BY 1, 2"
+sql -c "SELECT l.status, count(*) FROM seatmgr.licenses l
+         WHERE l.division_id = 2 AND l.user_id IN
+               (SELECT user_id FROM seatmgr.run_changes WHERE run_id = $run2 AND action = 'deactivated')
+         GROUP BY 1 ORDER BY 1"
+sql -c "SELECT run_id, division, trigger, status, users_added, users_deactivated, users_warned, seat_change,
+               monthly_cost_change
+          FROM seatmgr.run_history WHERE division = 'Marketing' ORDER BY run_id"
+
 say "Every policy runs now (R7, R8, R12): SELECT * FROM seatmgr_run();"
 t0=$(date +%s%N)
 sql -c "SELECT d.name AS division, r.action, r.reason, count(*)
@@ -135,6 +171,31 @@ sql -c "SELECT domain, division, seat_limit, active, deactivated, waitlisted, fr
           FROM seatmgr.division_seats WHERE paid ORDER BY division_id"
 explain "Ana got a seat from the waitlist:" ana.ruiz@acme.com
 explain "Raj kept both, although inactive: his group grants two products (Trello's exception):" raj.patel@acme.com
+
+# --- money and time (issue 10) ---
+say "What would another policy do? (seatmgr_simulate writes nothing)"
+echo "Engineering with 60 days instead of 90, and a 14-day notice:"
+sql -c "SELECT * FROM seatmgr_simulate(1, revoke_inactive_after => '60 days', grant_active_within => '30 days',
+                                        notice_period => '14 days')"
+sql -c "SELECT * FROM seatmgr_simulate(1, '60 days', '30 days')"
+
+say "Billable users, as Atlassian counts them (seatmgr.billable_users): once per domain"
+sql -c "SELECT domain, count(*) AS billable_users, sum(monthly_cost) AS monthly_cost
+          FROM seatmgr.billable_users GROUP BY domain ORDER BY domain"
+
+say "Idle seats still paid for (seatmgr.idle_seats)"
+sql -c "SELECT division, count(*) AS idle_seats, sum(seat_price) AS monthly_savings
+          FROM seatmgr.idle_seats GROUP BY division ORDER BY division"
+
+say "Seats at a past moment, and what the seats cost (seatmgr_seats_at, seatmgr_cost)"
+echo "Both read seatmgr.license_events: history starts when seatmgr recorded each licence (the import"
+echo "above, seconds ago; imported dates live in granted_at only). Seats before the Marketing story, and now:"
+sql -c "SELECT d.name AS division, b.active AS before_notices, n.active AS now
+          FROM seatmgr_seats_at('$before_notices') b JOIN seatmgr_seats_at(now()) n USING (division_id)
+          JOIN seatmgr.divisions d USING (division_id) ORDER BY division_id"
+echo "What the seats cost since the import (seat_price per 30 days, prorated to the second):"
+sql -c "SELECT division, round(seat_days, 4) AS seat_days, round(cost, 4) AS cost
+          FROM seatmgr_cost(now() - interval '1 hour', now()) ORDER BY division_id"
 
 run_id=$(val "SELECT run_id FROM seatmgr.run_history WHERE division = 'Engineering' ORDER BY run_id DESC LIMIT 1")
 say "CSV export of run $run_id: \\copy (SELECT * FROM seatmgr_run_export($run_id)) TO 'run-$run_id.csv' CSV HEADER"
