@@ -8,7 +8,7 @@
 # seatmgr_deliver() delivers in the calling session; README's receiver works.
 source "$(dirname "$0")/tap.sh"
 source "$(dirname "$0")/webhook/common.sh"
-echo "1..24"
+echo "1..25"
 db=seatmgr_webhooks_test
 dir=$(mktemp -d); chmod 755 "$dir"
 secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
@@ -33,7 +33,7 @@ INSERT INTO seatmgr.webhooks (domain_id, url, secret, event_types) VALUES
   (1, 'http://127.0.0.1:$HOOKPORT/ok/acme-granted', '$secret', '{license.granted}'),
   (2, 'http://127.0.0.1:$HOOKPORT/ok/other', '$secret', NULL);
 SQL
-# every event type: granted, waitlisted, deactivated (a run), run.finished, reactivated, removed
+# every event type: granted, waitlisted, deactivated (a run), run.finished, reactivated, removed, warned
 q -d $db >/dev/null <<'SQL'
 INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES (1, 1, '2024-01-01'), (1, 2, now());
 INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (1, 3);
@@ -41,6 +41,12 @@ SELECT count(*) FROM seatmgr_run(1);
 DELETE FROM seatmgr.team_members WHERE user_id = 2;
 INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (2, 1);
 INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (3, 4);
+-- warned (R14): an idle licence of other.com under a policy with a notice period
+INSERT INTO seatmgr.users (domain_id, email, last_active_at) VALUES (2, 'old@other.com', now() - interval '1 year');
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
+  SELECT 3, user_id, '2024-01-01' FROM seatmgr.users WHERE email = 'old@other.com';
+INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, notice_period) VALUES (2, '30 days', '7 days');
+SELECT count(*) FROM seatmgr_run(2);
 SQL
 # a change rolled back
 q -d $db -c "BEGIN" -c "INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (2, 5)" -c "ROLLBACK"
@@ -54,8 +60,10 @@ ok '[ "$(q -d $db -c "SELECT count(*) FROM seatmgr.deliveries WHERE status <> '"
 ok '[ "$(q -d $db -c "SELECT count(*) FROM recv WHERE NOT (line->>'"'verified'"')::boolean")" = 0 ]' \
    "R18: standardwebhooks verifies the signature of every request ($(q -d $db -c 'SELECT count(*) FROM recv') requests)"
 ok '[ "$(q -d $db -c "SELECT string_agg(DISTINCT ((line->>'"'body'"')::jsonb->>'"'type'"'), '"','"' ORDER BY ((line->>'"'body'"')::jsonb->>'"'type'"')) FROM recv WHERE line->>'"'path'"' = '"'/ok/all'"'")" = \
-      "license.deactivated,license.granted,license.reactivated,license.removed,license.waitlisted,run.finished" ]' \
-   "R17: every event type arrives (license.warned comes with notices)"
+      "license.deactivated,license.granted,license.reactivated,license.removed,license.waitlisted,license.warned,run.finished" ]' \
+   "R17: every event type arrives"
+ok '[ "$(q -d $db -c "SELECT count(*) FROM recv r JOIN seatmgr.notices n ON n.notice_id = ((r.line->>'"'body'"')::jsonb->'"'data'"'->>'"'notice_id'"')::bigint AND n.deadline = ((r.line->>'"'body'"')::jsonb->'"'data'"'->>'"'deadline'"')::timestamptz WHERE (r.line->>'"'body'"')::jsonb->>'"'type'"' = '"'license.warned'"'")" = 2 ]' \
+   "R17: license.warned arrives with its notice's id and deadline (at both matching webhooks)"
 ok '[ "$(q -d $db -c "SELECT count(*) FROM seatmgr.deliveries d WHERE NOT EXISTS (SELECT 1 FROM recv r WHERE r.line->>'"'id'"' = d.message_id AND (r.line->>'"'body'"')::jsonb = d.payload AND r.line->>'"'contentType'"' = '"'application/json'"' AND r.line->>'"'method'"' = '"'POST'"')")" = 0 ]' \
    "R18: each delivery is a POST of its documented payload, content-type application/json, webhook-id = message_id"
 ok '[ "$(q -d $db -c "SELECT count(*) FROM recv r WHERE abs((r.line->>'"'timestamp'"')::bigint - (r.line->>'"'at'"')::bigint / 1000) > 5")" = 0 ]' \
