@@ -279,7 +279,8 @@ sm_for_schema(SeatQuery *q, SeatQuery *legacy)
 		legacy->sql = sm_replace_all(sql, "seatmgr.notices o",
 									 "(SELECT NULL::bigint AS user_id, NULL::timestamptz AS deadline,"
 									 " NULL::bigint AS domain_id, NULL::bigint AS division_id,"
-									 " NULL::timestamptz AS closed_at WHERE false) o");
+									 " NULL::timestamptz AS closed_at, NULL::timestamptz AS created_at,"
+									 " NULL::bigint AS run_id WHERE false) o");
 		MemoryContextSwitchTo(old);
 	}
 	return legacy;

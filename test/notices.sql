@@ -343,5 +343,83 @@ DELETE FROM seatmgr.divisions WHERE division_id = 2;
 SELECT is((SELECT count(*)::int FROM seatmgr.notices WHERE division_id = 2), 0,
           'R14: deleting a division deletes its notices');
 
+-- R14: a notice outlives its licence; a licence no longer active -------------------------
+-- division Edge: nine notices, then each licence goes another way
+INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Edge');
+CREATE FUNCTION pg_temp.edge() RETURNS bigint LANGUAGE sql AS $$ SELECT division_id FROM seatmgr.divisions WHERE name = 'Edge' $$;
+INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, pg_temp.edge(), 'X');
+CREATE FUNCTION pg_temp.xteam() RETURNS bigint LANGUAGE sql AS $$ SELECT team_id FROM seatmgr.teams WHERE name = 'X' $$;
+INSERT INTO seatmgr.users (domain_id, email, last_active_at)
+SELECT 1, n || '@acme.com', now() - interval '200 days' FROM unnest(ARRAY['pa', 'pb', 'pc', 'pd', 'pe', 'pf', 'pg', 'ph', 'pi']) n;
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
+SELECT pg_temp.xteam(), user_id, now() - interval '365 days' FROM u WHERE name IN ('pa', 'pb', 'pc', 'pd', 'pe', 'pf', 'pg', 'ph', 'pi');
+INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, notice_period) VALUES (pg_temp.edge(), '90 days', '7 days');
+CREATE TEMP TABLE e1 AS SELECT * FROM seatmgr_run(pg_temp.edge());
+SELECT is((SELECT count(*)::int FROM e1 WHERE action = 'warned'), 9, 'setup: nine notices in division Edge');
+CREATE TEMP TABLE edge_old AS
+SELECT u.name, o.notice_id FROM seatmgr.notices o JOIN u USING (user_id) WHERE o.division_id = pg_temp.edge();
+-- pa: removed (R5), invited again long ago: an idle licence of its own
+DELETE FROM seatmgr.team_members WHERE team_id = pg_temp.xteam() AND user_id = pg_temp.uid('pa');
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES (pg_temp.xteam(), pg_temp.uid('pa'), now() - interval '365 days');
+-- pi: the same, and the removed licence's notice has run out: the new licence is warned, not deactivated
+DELETE FROM seatmgr.team_members WHERE team_id = pg_temp.xteam() AND user_id = pg_temp.uid('pi');
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES (pg_temp.xteam(), pg_temp.uid('pi'), now() - interval '365 days');
+UPDATE seatmgr.notices SET deadline = now() - interval '1 second' WHERE user_id = pg_temp.uid('pi');
+-- pb: removed, invited again now: active within T
+DELETE FROM seatmgr.team_members WHERE team_id = pg_temp.xteam() AND user_id = pg_temp.uid('pb');
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (pg_temp.xteam(), pg_temp.uid('pb'));
+-- pc: removed (R5), not given again; pg: removed by seatmgr_remove_license (R4); ph: the user deleted
+DELETE FROM seatmgr.team_members WHERE team_id = pg_temp.xteam() AND user_id = pg_temp.uid('pc');
+SELECT seatmgr_remove_license(pg_temp.uid('pg'), pg_temp.edge());
+DELETE FROM seatmgr.users WHERE user_id = pg_temp.uid('ph');
+SELECT results_eq($$SELECT pg_temp.status('pa', pg_temp.edge()), pg_temp.status('pb', pg_temp.edge()), pg_temp.status('pc', pg_temp.edge()), pg_temp.status('pg', pg_temp.edge())$$,
+                  $$VALUES ('active'::text, 'active'::text, NULL::text, NULL::text)$$, 'setup: pa and pb hold new licences, pc and pg none');
+-- pd, pf: deactivated by hand (as a restore may); pd and pe then come back into a full division: waitlisted
+UPDATE seatmgr.licenses SET status = 'deactivated', deactivated_at = now()
+ WHERE division_id = pg_temp.edge() AND user_id IN (pg_temp.uid('pd'), pg_temp.uid('pf'));
+DELETE FROM seatmgr.team_members WHERE team_id = pg_temp.xteam() AND user_id = pg_temp.uid('pe');
+UPDATE seatmgr.divisions SET seat_limit = (SELECT count(*) FROM seatmgr.licenses WHERE division_id = pg_temp.edge() AND status = 'active')
+ WHERE division_id = pg_temp.edge();
+SELECT seatmgr_grant_license(pg_temp.uid('pd'), pg_temp.edge());
+INSERT INTO seatmgr.team_members (team_id, user_id) VALUES (pg_temp.xteam(), pg_temp.uid('pe'));
+SELECT results_eq($$SELECT pg_temp.status('pd', pg_temp.edge()), pg_temp.status('pe', pg_temp.edge()), pg_temp.status('pf', pg_temp.edge())$$,
+                  $$VALUES ('waitlisted'::text, 'waitlisted'::text, 'deactivated'::text)$$, 'setup: pd and pe wait, pf is deactivated');
+SELECT is((SELECT count(*)::int FROM seatmgr.notices WHERE division_id = pg_temp.edge() AND closed_at IS NULL), 9, 'setup: the nine notices are still open');
+SELECT matches((SELECT verdict FROM seatmgr_explain(pg_temp.uid('pb')) WHERE division_id = pg_temp.edge()),
+               'closes notice [0-9]+ \(license gone\)',
+               'R14: seatmgr_explain says the next run closes license gone the notice of a licence removed and given again');
+SELECT matches((SELECT verdict FROM seatmgr_explain(pg_temp.uid('pd')) WHERE division_id = pg_temp.edge()),
+               'closes notice [0-9]+ \(license gone\)',
+               'R14: seatmgr_explain says the next run closes license gone the notice of a waitlisted licence');
+CREATE TEMP TABLE previewed_edge AS SELECT user_id, action, reason, last_active_at FROM seatmgr_run(pg_temp.edge(), preview => true);
+SELECT set_eq($$SELECT u.name, p.action, p.reason FROM previewed_edge p JOIN u USING (user_id)$$,
+              $$VALUES ('pa', 'warned', 'inactive'), ('pi', 'warned', 'inactive')$$,
+              'R14: a licence removed and given again has no open notice of its own: an idle one is warned anew, even when the removed licence''s notice ran out');
+CREATE TEMP TABLE e2 AS SELECT * FROM seatmgr_run(pg_temp.edge());
+CREATE FUNCTION pg_temp.edge_run() RETURNS bigint LANGUAGE sql AS
+  $$ SELECT max(run_id) FROM seatmgr.runs WHERE division_id = pg_temp.edge() $$;
+SELECT set_eq($$SELECT user_id, action, reason, last_active_at FROM e2$$,
+              $$SELECT user_id, action, reason, last_active_at FROM previewed_edge$$,
+              'R14/R10: that run writes exactly its preview');
+SELECT results_eq($$SELECT e.name, o.outcome, o.closed_at = r.started_at
+                      FROM edge_old e JOIN seatmgr.notices o USING (notice_id)
+                      JOIN seatmgr.runs r ON r.run_id = pg_temp.edge_run() ORDER BY 1$$,
+                  $$VALUES ('pa', 'license gone'::text, true), ('pb', 'license gone', true), ('pc', 'license gone', true),
+                           ('pd', 'license gone', true), ('pe', 'license gone', true), ('pf', 'license gone', true),
+                           ('pg', 'license gone', true), ('ph', 'license gone', true), ('pi', 'license gone', true)$$,
+                  'R14: the next run closes license gone a notice whose licence was removed (R5, R4, the user deleted), given again, waitlisted or deactivated');
+SELECT results_eq($$SELECT u.name, o.run_id = pg_temp.edge_run(), o.closed_at IS NULL
+                      FROM seatmgr.notices o JOIN u USING (user_id)
+                     WHERE o.division_id = pg_temp.edge() AND o.notice_id NOT IN (SELECT notice_id FROM edge_old)$$,
+                  $$VALUES ('pa', true, true), ('pi', true, true)$$,
+                  'R14: the licence given again gets its own notice, the only open one of its user');
+SELECT results_eq($$SELECT pg_temp.status('pa', pg_temp.edge()), pg_temp.status('pb', pg_temp.edge()), pg_temp.status('pd', pg_temp.edge()),
+                           pg_temp.status('pe', pg_temp.edge()), pg_temp.status('pi', pg_temp.edge())$$,
+                  $$VALUES ('active'::text, 'active'::text, 'waitlisted'::text, 'waitlisted'::text, 'active'::text)$$,
+                  'R14: closing license gone changes no licence');
+CREATE TEMP TABLE e3 AS SELECT * FROM seatmgr_run(pg_temp.edge());
+SELECT results_eq($$SELECT count(*)::int, (SELECT count(*)::int FROM seatmgr.notices WHERE division_id = pg_temp.edge() AND closed_at IS NULL) FROM e3$$,
+                  $$VALUES (0, 2)$$, 'R14: the new notices run on in the run after (not taken for the removed licence''s)');
+
 SELECT * FROM finish();
 ROLLBACK;

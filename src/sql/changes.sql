@@ -22,15 +22,29 @@ WITH p AS (
          CASE WHEN $3 THEN $6::interval ELSE pol.notice_period END AS n
     FROM seatmgr.divisions d LEFT JOIN seatmgr.policies pol ON pol.division_id = d.division_id
    WHERE d.division_id = $1 AND ($3 OR pol.division_id IS NOT NULL)),
--- R14: the division's open notices (at most one a licence)
+-- R14: the division's open notices (at most one a licence).  A notice is
+-- about the licence it warned: one removed since (R5, R4, its user
+-- deleted) is gone even when the user holds a licence given again, which
+-- has no notice of its own.  Such a licence is a row created in the run's
+-- transaction or a later one (created_at, the transaction's start, checked
+-- first so that an ordinary licence costs no more), and a 'removed' event
+-- follows the notice's 'warned' one ("stale" below, in idle0 and in step 6).
  notice AS MATERIALIZED (
-  SELECT o.user_id, o.deadline FROM seatmgr.notices o
+  SELECT o.user_id, o.deadline, o.created_at, o.run_id FROM seatmgr.notices o
    WHERE o.domain_id = (SELECT p.domain_id FROM p) AND o.division_id = $1 AND o.closed_at IS NULL),
 -- R7: licences whose last activity is older than T, with the exception that
 -- keeps them; R14: with N, an active one without an open notice is warned,
--- one whose notice is still running is left alone (not reported)
+-- one whose notice is still running is left alone (not reported); a
+-- licence given again after its notice's licence was removed is warned anew
+-- and its row closes that notice 'license gone'
  idle0 AS (
   SELECT l.user_id, l.status, u.email, u.last_active_at, l.granted_at, o.user_id IS NOT NULL AS noticed,
+         CASE WHEN l.status = 'active' AND l.created_at >= o.created_at
+              THEN EXISTS (SELECT 1 FROM seatmgr.license_events w JOIN seatmgr.license_events e
+                             ON e.user_id = w.user_id AND e.division_id = w.division_id AND e.event_id > w.event_id
+                            WHERE w.user_id = o.user_id AND w.division_id = $1 AND w.run_id = o.run_id
+                              AND w.event = 'warned' AND e.event = 'removed')
+              ELSE false END AS stale,
          o.deadline AS notice_deadline, p.n, p.t,
          CASE WHEN EXISTS (SELECT 1 FROM seatmgr.exclusions e WHERE e.user_id = l.user_id)
                 THEN 'excluded'
@@ -55,8 +69,8 @@ WITH p AS (
    WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t),
  idle AS (
   SELECT i.*,
-         i.exception IS NULL AND i.status = 'active' AND i.n IS NOT NULL AND NOT i.noticed AS warn,
-         i.exception IS NULL AND i.status = 'active' AND i.n IS NOT NULL AND i.noticed
+         i.exception IS NULL AND i.status = 'active' AND i.n IS NOT NULL AND NOT (i.noticed AND NOT i.stale) AS warn,
+         i.exception IS NULL AND i.status = 'active' AND i.n IS NOT NULL AND i.noticed AND NOT i.stale
          AND i.notice_deadline > $2 AS running
     FROM idle0 i),
 -- an idle waiter an exception protects is not deactivated: it stays a waiter (R6)
@@ -100,7 +114,7 @@ SELECT i.user_id, i.email,
        CASE WHEN i.exception IS NOT NULL THEN 4 WHEN i.warn THEN 5 ELSE 1 END AS step,
        (extract(epoch FROM i.granted_at) * 1000000)::bigint AS ord,
        CASE WHEN NOT i.noticed THEN NULL
-            WHEN i.status <> 'active' THEN 'license gone'
+            WHEN i.status <> 'active' OR i.stale THEN 'license gone'
             WHEN i.exception IS NOT NULL THEN 'active again'
             WHEN i.n IS NULL THEN 'withdrawn'
             ELSE 'deactivated' END AS closes,
@@ -131,9 +145,17 @@ SELECT c.user_id, c.email,
 SELECT o.user_id, NULL::text, 'notice', x.outcome, NULL::timestamptz, 6, 0, x.outcome, NULL::timestamptz
   FROM notice o
   CROSS JOIN p
-  -- the licence's status by its key, only for the notices left (no join over the division)
-  CROSS JOIN LATERAL (SELECT CASE WHEN (SELECT l.status FROM seatmgr.licenses l
-                                         WHERE l.user_id = o.user_id AND l.division_id = $1) IS DISTINCT FROM 'active'
+  -- the licence by its key, only for the notices left (no join over the
+  -- division): gone unless active and the one the notice warned (stale as in idle0)
+  CROSS JOIN LATERAL (SELECT CASE WHEN NOT EXISTS (
+                                    SELECT 1 FROM seatmgr.licenses l
+                                     WHERE l.user_id = o.user_id AND l.division_id = $1 AND l.status = 'active'
+                                       AND NOT (l.created_at >= o.created_at
+                                                AND EXISTS (SELECT 1 FROM seatmgr.license_events w JOIN seatmgr.license_events e
+                                                              ON e.user_id = w.user_id AND e.division_id = w.division_id
+                                                             AND e.event_id > w.event_id
+                                                             WHERE w.user_id = o.user_id AND w.division_id = $1 AND w.run_id = o.run_id
+                                                               AND w.event = 'warned' AND e.event = 'removed')))
                                   THEN 'license gone'
                                   WHEN p.n IS NULL OR p.t IS NULL THEN 'withdrawn'
                                   ELSE 'active again' END AS outcome) x
