@@ -202,7 +202,9 @@ failed_runs=$(q -d $db -c "SELECT format('  %s x %s', count(*), left(error, 150)
 deadlocks=$(q -d $db -c "SELECT (SELECT coalesce(sum(n), 0) FROM load.outcomes WHERE sqlstate = '40P01') + (SELECT count(*) FROM seatmgr.runs WHERE error ILIKE '%deadlock%')")
 deadlocks=$((deadlocks + $(grep -c 'ERROR:  40P01' "$work/sweep.err" 2>/dev/null)))
 ok '[ "$deadlocks" = 0 ]' "no deadlock (40P01) in any statement, sweep or run ($deadlocks)"
-[ "$deadlocks" = 0 ] || diag_lines "deadlocks by script (lock waits from the DETAIL; the statement of the client that got the error in brackets):" "$(q -d $db -c "SELECT format('  %s: %s (%s)', script, sum(n), max(message)) FROM load.outcomes WHERE sqlstate = '40P01' GROUP BY script ORDER BY 1")"
+# on stderr, so that a failure's cause shows in a non-verbose prove (CI's log)
+[ "$deadlocks" = 0 ] || diag_lines "deadlocks by script (lock waits from the DETAIL; the statement of the client that got the error in brackets):" "$(q -d $db -c "SELECT format('  %s: %s (%s)', script, sum(n), max(message)) FROM load.outcomes WHERE sqlstate = '40P01' GROUP BY script ORDER BY 1")" >&2
+[ "$deadlocks" = 0 ] || { echo "# deadlocks in runs and sweeps:"; q -d $db -c "SELECT '#   run ' || run_id || ': ' || left(error, 300) FROM seatmgr.runs WHERE error ILIKE '%deadlock%'"; grep -A3 'ERROR:  40P01' "$work/sweep.err" 2>/dev/null | sed 's/^/#   /' | head -20; } >&2
 
 internal=$(q -d $db -c "SELECT format('  %s %s x %s: %s', script, sqlstate, sum(n), max(message)) FROM load.outcomes WHERE left(sqlstate, 2) IN ('XX', '58') GROUP BY script, sqlstate ORDER BY 1" 2>&1)
 internal="$internal$(grep 'ERROR:  \(XX\|58\)' "$work/sweep.err" 2>/dev/null | sort | uniq -c)"
