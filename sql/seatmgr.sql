@@ -231,35 +231,6 @@ CREATE INDEX ON seatmgr.license_events (user_id, division_id);
 CREATE INDEX ON seatmgr.license_events (division_id, at);
 COMMENT ON TABLE seatmgr.license_events IS 'Every licence change, from a trigger or a run, with the role that caused it (R12)';
 
--- R14: a notice before a run takes a seat.  domain_id leads its keys
--- (SPEC section 6); at most one open notice per licence; the run that
--- issued it wrote its warned event, so (user_id, division_id, run_id) finds
--- it (webhooks).  No foreign key: a notice outlives its licence (outcome
--- 'license gone'), a deleted division's notices go with its licences
--- (seatmgr.division_deleted), and a run that warns 100,000 people checks no
--- key 100,000 times (bench/bench.sh, notices).  The same block is in the
--- 0.1.0 -> 0.2.0 update.
-CREATE TABLE seatmgr.notices (
-    domain_id   bigint NOT NULL,
-    notice_id   bigint GENERATED ALWAYS AS IDENTITY,
-    user_id     bigint NOT NULL,
-    division_id bigint NOT NULL,
-    run_id      bigint NOT NULL,
-    issued_at   timestamptz NOT NULL,
-    deadline    timestamptz NOT NULL,
-    answer      text CHECK (answer IN ('keep', 'release')),
-    answered_at timestamptz,
-    closed_at   timestamptz,
-    outcome     text CHECK (outcome IN ('kept', 'released', 'active again', 'deactivated', 'license gone', 'withdrawn')),
-    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (domain_id, notice_id),
-    CHECK ((closed_at IS NULL) = (outcome IS NULL))
-);
-CREATE UNIQUE INDEX notices_open_key ON seatmgr.notices (domain_id, division_id, user_id) WHERE closed_at IS NULL;
-CREATE UNIQUE INDEX notices_run_key ON seatmgr.notices (domain_id, division_id, run_id, user_id);
-CREATE INDEX notices_notice_id_idx ON seatmgr.notices (notice_id);
-COMMENT ON TABLE seatmgr.notices IS 'R14: the notice a run gives before it takes a seat: deadline, the answer (R15) and the outcome (NULL while open)';
-
 ------------------------------------------------------------------------------
 -- Triggers: validation (BEFORE) and the licence rules (AFTER), all in C
 ------------------------------------------------------------------------------
@@ -404,7 +375,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['domains', 'divisions', 'teams', 'users', 'team_members', 'shares',
                              'groups', 'group_members', 'group_grants', 'exclusions', 'policies',
                              'licenses', 'license_sources', 'seat_counts', 'runs', 'run_changes',
-                             'license_events', 'notices'] LOOP
+                             'license_events'] LOOP
         PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('seatmgr.%I', t)::regclass, '');
     END LOOP;
     FOR s IN SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)
@@ -442,33 +413,6 @@ CREATE FUNCTION seatmgr_run_export(run_id bigint)
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION seatmgr_run_export(bigint) IS 'The CSV export of one run: \copy (SELECT * FROM seatmgr_run_export(7)) TO ''run-7.csv'' CSV HEADER';
 REVOKE ALL ON FUNCTION seatmgr_run_export(bigint) FROM PUBLIC;
-
-------------------------------------------------------------------------------
--- Notices, undo and what-if (0.2.0): R14, R15, R16, seatmgr_simulate
-------------------------------------------------------------------------------
-
-CREATE FUNCTION seatmgr_answer_notice(notice_id bigint, answer text) RETURNS text
-    AS 'MODULE_PATHNAME', 'seatmgr_answer_notice' LANGUAGE C VOLATILE SECURITY INVOKER
-    SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION seatmgr_answer_notice(bigint, text) IS 'R15: keep (records activity now, closes the notice kept) or release (deactivates the licence at once, closes it released); returns the outcome';
-
-CREATE FUNCTION seatmgr_undo_run(run_id bigint)
-    RETURNS TABLE (run_id bigint, division_id bigint, user_id bigint, email text,
-                   action text, reason text, last_active_at timestamptz)
-    AS 'MODULE_PATHNAME', 'seatmgr_undo_run' LANGUAGE C VOLATILE SECURITY INVOKER
-    SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION seatmgr_undo_run(bigint) IS 'R16: gives back the seats a succeeded run took (a run of its own, trigger undo); returns its rows like seatmgr_run';
-
-CREATE FUNCTION seatmgr_simulate(division_id bigint, revoke_inactive_after interval, grant_active_within interval,
-                                 notice_period interval DEFAULT NULL)
-    RETURNS TABLE (action text, reason text, users bigint, monthly_cost_change numeric)
-    AS 'MODULE_PATHNAME', 'seatmgr_simulate' LANGUAGE C STABLE SECURITY INVOKER
-    SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION seatmgr_simulate(bigint, interval, interval, interval) IS 'What a run would do now under other thresholds (NULL switches a step off), summed, with the monthly cost change; writes nothing';
-
-REVOKE ALL ON FUNCTION seatmgr_answer_notice(bigint, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION seatmgr_undo_run(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION seatmgr_simulate(bigint, interval, interval, interval) FROM PUBLIC;
 
 -- SECURITY INVOKER, but with the path pinned: a superuser calling it in a
 -- database whose owner planted functions or operators is not theirs (R21).
@@ -585,7 +529,7 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['licenses', 'license_sources', 'license_events', 'seat_counts', 'runs', 'run_changes', 'notices'] LOOP
+    FOREACH t IN ARRAY ARRAY['licenses', 'license_sources', 'license_events', 'seat_counts', 'runs', 'run_changes'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER seatmgr_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON seatmgr.%I
              FOR EACH STATEMENT EXECUTE FUNCTION seatmgr.guard_maintained()', t);
