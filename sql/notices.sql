@@ -7,9 +7,13 @@
 -- each script: CREATE TABLE in one, ALTER TABLE in the other.
 
 -- R14: a notice before a run takes a seat.  domain_id leads its keys
--- (SPEC section 6); at most one open notice per licence; the run that
--- issued it wrote its warned event, so (user_id, division_id, run_id) finds
--- it (webhooks).  No foreign key: a notice outlives its licence (outcome
+-- (SPEC section 6); at most one open notice per licence (notices_open_key,
+-- which also finds the notice a warned event's webhook payload names: it is
+-- open when the outbox reads it).  Closing a notice writes its new version
+-- into the primary key and notices_notice_id_idx only (a partial index's
+-- predicate column makes every closing a non-HOT update), so the table has
+-- no other index: closing 140,000 notices in a run is most of what notices
+-- add to it (bench/bench.sh, notices).  No foreign key: a notice outlives its licence (outcome
 -- 'license gone'), a deleted division's notices go with its licences
 -- (seatmgr.division_deleted), and a run that warns 100,000 people checks no
 -- key 100,000 times (bench/bench.sh, notices).
@@ -30,7 +34,6 @@ CREATE TABLE seatmgr.notices (
     CHECK ((closed_at IS NULL) = (outcome IS NULL))
 );
 CREATE UNIQUE INDEX notices_open_key ON seatmgr.notices (domain_id, division_id, user_id) WHERE closed_at IS NULL;
-CREATE UNIQUE INDEX notices_run_key ON seatmgr.notices (domain_id, division_id, run_id, user_id);
 CREATE INDEX notices_notice_id_idx ON seatmgr.notices (notice_id);
 COMMENT ON TABLE seatmgr.notices IS 'R14: the notice a run gives before it takes a seat: deadline, the answer (R15) and the outcome (NULL while open)';
 SELECT pg_catalog.pg_extension_config_dump('seatmgr.notices', '');

@@ -32,11 +32,13 @@ SELECT e.domain_id, w.webhook_id,
                    'run_id', ev.run_id,
                    'actor', ev.actor)
                || CASE WHEN ev.event = 'warned' THEN
-                      -- the notice the run opened with this event (R14; notices_run_key)
+                      -- the notice the run opened with this event, still open at the end
+                      -- of the run's statement (R14; notices_open_key)
                       coalesce((SELECT pg_catalog.jsonb_build_object('notice_id', n.notice_id, 'deadline', n.deadline)
                                   FROM seatmgr.notices n
                                  WHERE n.domain_id = v.domain_id AND n.division_id = ev.division_id
-                                   AND n.run_id = ev.run_id AND n.user_id = ev.user_id),
+                                   AND n.user_id = ev.user_id AND n.closed_at IS NULL
+                                   AND n.run_id = ev.run_id),
                                pg_catalog.jsonb_build_object('notice_id', NULL::bigint, 'deadline', NULL::timestamptz))
                   ELSE '{}'::jsonb END AS data
           FROM seatmgr_new_events ev
