@@ -189,8 +189,18 @@ request_worker(Oid db, bool wake)
 		SetLatch(latch);
 }
 
-/* whether the worker serves this backend's database: -1 not known yet */
+/*
+ * whether the worker serves this backend's database: -1 not known yet
+ * (again after seatmgr.webhook_databases changes: sm_delivery_databases_changed)
+ */
 static int	serves = -1;
+
+/* the assign hook of seatmgr.webhook_databases (webhooks.c) */
+void
+sm_delivery_databases_changed(const char *newval, void *extra)
+{
+	serves = -1;
+}
 
 /* In a transaction that creates deliveries: what the commit will need. */
 void
@@ -598,6 +608,7 @@ deliver(FunctionCallInfo fcinfo, SmCaller *c)
  */
 
 static int	my_slot = -1;
+static char *my_dbname = NULL;	/* the database served, for seatmgr.webhook_databases */
 
 static void
 leave_slot(int code, Datum arg)
@@ -696,6 +707,9 @@ seatmgr_delivery_main(Datum arg)
 	before_shmem_exit(leave_slot, (Datum) 0);
 	/* nothing the worker runs resolves through a path a user could plant in */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	StartTransactionCommand();
+	my_dbname = MemoryContextStrdup(TopMemoryContext, get_database_name(db));
+	CommitTransactionCommand();
 
 	for (;;)
 	{
@@ -714,6 +728,14 @@ seatmgr_delivery_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			/* seatmgr.webhook_databases no longer names this one: leave it pending */
+			if (my_dbname == NULL || !sm_delivery_serves(my_dbname))
+			{
+				ereport(LOG, (errmsg("seatmgr delivery worker: seatmgr.webhook_databases no longer names database \"%s\"; the worker stops",
+									 my_dbname ? my_dbname : "?")));
+				release_slot();
+				proc_exit(0);
+			}
 		}
 		if (worker_batch(&next_due, &none) == DELIVERY_BATCH)
 			continue;

@@ -229,6 +229,7 @@ extern void sm_delivery_init(void);
 extern void sm_delivery_prime(void);
 extern void sm_delivery_wake(void);
 extern bool sm_delivery_serves(const char *dbname);
+extern void sm_delivery_databases_changed(const char *newval, void *extra);
 extern void sm_delivery_request_at_startup(void);
 extern bool sm_deliveries_pending(void);
 extern void sm_delivery_launch(struct BackgroundWorkerHandle **handles, TimestampTz *started);

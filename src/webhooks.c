@@ -92,7 +92,7 @@ sm_webhooks_init(void)
 							   "Databases whose webhooks the delivery worker sends (comma-separated).",
 							   "Empty: every database where seatmgr is installed.",
 							   &sm_webhook_databases, "",
-							   PGC_SIGHUP, GUC_LIST_INPUT, NULL, NULL, NULL);
+							   PGC_SIGHUP, GUC_LIST_INPUT, NULL, sm_delivery_databases_changed, NULL);
 	CacheRegisterRelcacheCallback(webhooks_relcache_changed, (Datum) 0);
 	RegisterXactCallback(webhooks_xact_callback, NULL);
 }
