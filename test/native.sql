@@ -7,6 +7,8 @@
 --       here with GET STACKED DIAGNOSTICS: one or more errors of every C
 --       file that raises row errors (validate.c, writer.c, functions.c,
 --       sweep.c, webhooks.c, access.c), and errors about no row carry none.
+--       (Not in pg_regress: psql's VERBOSITY verbose, which prints these
+--       fields, also prints LOCATION lines with C line numbers.)
 BEGIN;
 CREATE EXTENSION seatmgr;
 SELECT plan(2 + 22 * 7);
