@@ -312,15 +312,28 @@ sm_unscoped(SmCaller *c, int kinds)
 	return cache_all || (cache_unscoped & kinds) != 0;
 }
 
+/*
+ * 42501 naming the object by its id (R20).  The error fields name the
+ * object's table (table NULL), or the row of table whose column names it
+ * (a row a trigger refuses): table and column names only, nothing else.
+ */
 void
-sm_deny(SmCaller *c, const char *what, int64 id, const char *hint)
+sm_deny_in(SmCaller *c, const char *what, int64 id, const char *hint, const char *table,
+		   const char *column)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for %s " INT64_FORMAT, what, id),
 			 errdetail("No seatmgr access of role \"%s\" covers it.", GetUserNameFromId(c->user, false)),
 			 hint ? errhint("%s", hint)
-			 : errhint("The extension's owner gives access with seatmgr_allow(role, access, domain_id, division_id).")));
+			 : errhint("The extension's owner gives access with seatmgr_allow(role, access, domain_id, division_id)."),
+			 table ? sm_errcolumn(table, column) : sm_errobject(what, NULL, NULL)));
+}
+
+void
+sm_deny(SmCaller *c, const char *what, int64 id, const char *hint)
+{
+	sm_deny_in(c, what, id, hint, NULL, NULL);
 }
 
 void
@@ -558,7 +571,8 @@ grant_arguments(FunctionCallInfo fcinfo, SmCaller *c, Datum *v, char *nulls, boo
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid access \"%s\"", access),
-				 errhint("Use 'app', 'reader' or 'admin'.")));
+				 errhint("Use 'app', 'reader' or 'admin'."),
+				 sm_errcolumn("access", "access")));
 	if (!PG_ARGISNULL(2))
 		domain_id = PG_GETARG_INT64(2);
 	if (!PG_ARGISNULL(3))
@@ -585,7 +599,8 @@ grant_arguments(FunctionCallInfo fcinfo, SmCaller *c, Datum *v, char *nulls, boo
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("division " INT64_FORMAT " belongs to domain " INT64_FORMAT ", not to domain " INT64_FORMAT,
 							division_id, domain, domain_id),
-					 errhint("Give the division alone: its domain is recorded with it.")));
+					 errhint("Give the division alone: its domain is recorded with it."),
+					 sm_errcolumn("access", "domain_id")));
 		else
 		{
 			v[2] = Int64GetDatum(domain);

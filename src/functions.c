@@ -54,7 +54,8 @@ user_and_division(SmCaller *c, int64 user_id, int64 division_id, Division *d)
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("user " INT64_FORMAT " belongs to domain " INT64_FORMAT ", not to domain " INT64_FORMAT " of division " INT64_FORMAT,
 						user_id, domain, d->domain_id, division_id),
-				 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
+				 errhint("Every rule stays inside one domain: link only objects of the same domain."),
+				 sm_errcolumn("licenses", "user_id")));
 }
 
 /* R4: seatmgr_grant_license(user_id, division_id) adds the source admin. */
@@ -78,7 +79,8 @@ grant_license(FunctionCallInfo fcinfo, SmCaller *c)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("division " INT64_FORMAT " (\"%s\") is not paid", division_id, d.name),
 				 errdetail("Unpaid divisions hold no licenses."),
-				 errhint("Set paid = true on the division first.")));
+				 errhint("Set paid = true on the division first."),
+				 sm_errcolumn("divisions", "paid")));
 	status = sm_add_source(user_id, division_id, SRC_ADMIN, 0, false,
 						   GetCurrentTransactionStartTimestamp());
 	result = (text *) SPI_palloc(VARHDRSZ + strlen(status));
@@ -154,7 +156,8 @@ remove_license(FunctionCallInfo fcinfo, SmCaller *c)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("user " INT64_FORMAT " holds no license in division " INT64_FORMAT " (\"%s\")",
-						user_id, division_id, d.name)));
+						user_id, division_id, d.name),
+				 sm_errtable("licenses")));
 	sm_exec(&q_group_source, v, NULL, false, 1);
 	if (SPI_processed > 0)
 		ereport(ERROR,
@@ -162,7 +165,8 @@ remove_license(FunctionCallInfo fcinfo, SmCaller *c)
 				 errmsg("license of user " INT64_FORMAT " in division " INT64_FORMAT " is held through group " INT64_FORMAT " (\"%s\")",
 						user_id, division_id,
 						sm_get_int64(0, 1, NULL), sm_get_text(0, 2)),
-				 errhint("Remove the user from the group, or the group's grant of the division, in seatmgr.group_members or seatmgr.group_grants.")));
+				 errhint("Remove the user from the group, or the group's grant of the division, in seatmgr.group_members or seatmgr.group_grants."),
+				 sm_errcolumn("license_sources", "kind")));
 	/* the licence first, so its event names the admin, then the teams */
 	sm_remove_license(user_id, division_id, SRC_ADMIN);
 	sm_exec(&q_leave_teams, v, NULL, false, 0);
@@ -182,7 +186,7 @@ touch_time(FunctionCallInfo fcinfo)
 				 errmsg("activity time must not be NULL"),
 				 errhint("Omit it to record activity now().")));
 	at = PG_GETARG_TIMESTAMPTZ(1);
-	sm_check_time("activity time", at, false);
+	sm_check_time("activity time", at, false, "users", "last_active_at");
 	return at;
 }
 
@@ -511,7 +515,8 @@ answer_notice(FunctionCallInfo fcinfo, SmCaller *c)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("answer \"%s\" is not keep or release", answer),
-				 errhint("Answer 'keep' to keep the seat or 'release' to give it up now.")));
+				 errhint("Answer 'keep' to keep the seat or 'release' to give it up now."),
+				 sm_errrow("notices", "answer", "notices_answer_check")));
 
 	SPI_connect();
 	v[0] = Int64GetDatum(notice_id);
@@ -520,7 +525,8 @@ answer_notice(FunctionCallInfo fcinfo, SmCaller *c)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("notice " INT64_FORMAT " does not exist", notice_id),
-				 errhint("seatmgr.notices lists the notices.")));
+				 errhint("seatmgr.notices lists the notices."),
+				 sm_errcolumn("notices", "notice_id")));
 	domain_id = sm_get_int64(0, 1, NULL);
 	division_id = sm_get_int64(0, 2, NULL);
 	user_id = sm_get_int64(0, 3, NULL);
@@ -535,7 +541,8 @@ answer_notice(FunctionCallInfo fcinfo, SmCaller *c)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("notice " INT64_FORMAT " is already closed: %s", notice_id, closed),
-				 errhint("Only an open notice can be answered; seatmgr_explain shows what the next run does.")));
+				 errhint("Only an open notice can be answered; seatmgr_explain shows what the next run does."),
+				 sm_errcolumn("notices", "outcome")));
 
 	if (strcmp(answer, "keep") == 0)
 	{

@@ -63,7 +63,7 @@ time_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 
 	sm_require_arg(fcinfo, argno, name);
 	t = PG_GETARG_TIMESTAMPTZ(argno);
-	sm_check_time(name, t, true);
+	sm_check_time(name, t, true, NULL, NULL);
 	return t;
 }
 

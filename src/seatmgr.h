@@ -73,8 +73,9 @@ extern char *sm_replace_all(const char *s, const char *token, const char *value)
 extern bool sm_has_notices(void);
 extern SeatQuery *sm_for_schema(SeatQuery *q, SeatQuery *legacy);
 
-extern void sm_check_time(const char *what, TimestampTz t, bool future_ok);
-extern void sm_check_interval(const char *what, Datum v, int nonpositive_code);
+extern void sm_check_time(const char *what, TimestampTz t, bool future_ok, const char *table,
+						  const char *column);
+extern void sm_check_interval(const char *what, Datum v, int nonpositive_code, const char *table);
 extern void sm_require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern bool sm_restoring(void);
 extern bool sm_index_probe(const char *table, const char *index, int nkeys, const int64 *keys,
@@ -102,6 +103,8 @@ extern void sm_require(SmCaller *c, int kinds, const char *what, int64 id, int64
 					   int64 division_id, bool domain_wide);
 extern bool sm_has_kind(SmCaller *c, int kinds);
 extern void sm_deny(SmCaller *c, const char *what, int64 id, const char *hint) pg_attribute_noreturn();
+extern void sm_deny_in(SmCaller *c, const char *what, int64 id, const char *hint, const char *table,
+					   const char *column) pg_attribute_noreturn();
 
 /*
  * An SQL function that checks its caller's scope: SECURITY INVOKER in SQL;
@@ -121,8 +124,18 @@ extern void sm_deny(SmCaller *c, const char *what, int64 id, const char *hint) p
 		return result; \
 	}
 
-/* ereport helpers for the errors every entry point shares */
+/*
+ * ereport helpers for the errors every entry point shares, and the error
+ * fields (SCHEMA, TABLE, COLUMN, CONSTRAINT NAME) of errors about a row of
+ * a seatmgr table named without an open Relation (util.c).
+ */
 extern void sm_error_missing(const char *what, int64 id) pg_attribute_noreturn();
+extern void sm_error_missing_in(const char *what, int64 id, const char *table,
+								const char *column) pg_attribute_noreturn();
+extern int	sm_errrow(const char *table, const char *column, const char *constraint);
+extern int	sm_errtable(const char *table);
+extern int	sm_errcolumn(const char *table, const char *column);
+extern int	sm_errobject(const char *what, const char *table, const char *column);
 
 /* row.c: the rows a trigger is given */
 typedef struct Row

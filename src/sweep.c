@@ -428,7 +428,8 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("division " INT64_FORMAT " (\"%s\") has no policy", divisions[0], name),
 					 errhint("INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, grant_active_within) VALUES (" INT64_FORMAT ", '90 days', '30 days');",
-							 divisions[0])));
+							 divisions[0]),
+					 sm_errtable("policies")));
 	}
 
 	if (!preview)
@@ -643,7 +644,8 @@ run_export(FunctionCallInfo fcinfo, SmCaller *c)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("run " INT64_FORMAT " does not exist", PG_GETARG_INT64(0)),
-				 errhint("seatmgr.run_history lists the runs.")));
+				 errhint("seatmgr.run_history lists the runs."),
+				 sm_errobject("run", NULL, NULL)));
 	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
 		sm_deny(c, "run", PG_GETARG_INT64(0), NULL);
 	sm_exec_into(&q_export, v, NULL, true, rsinfo);
@@ -685,7 +687,8 @@ undo_target(int64 run_id, bool check_state)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("run " INT64_FORMAT " does not exist", run_id),
-				 errhint("seatmgr.run_history lists the runs.")));
+				 errhint("seatmgr.run_history lists the runs."),
+				 sm_errobject("run", NULL, NULL)));
 	if (!check_state)
 		return sm_get_int64(0, 1, NULL);
 	status = sm_get_text(0, 2);
@@ -695,18 +698,21 @@ undo_target(int64 run_id, bool check_state)
 				 errmsg("run " INT64_FORMAT " is an undo (of run " INT64_FORMAT ") and cannot be undone",
 						run_id, sm_get_int64(0, 4, NULL)),
 				 errhint("Run the policy again to take those seats: SELECT * FROM seatmgr_run(" INT64_FORMAT ");",
-						 sm_get_int64(0, 1, NULL))));
+						 sm_get_int64(0, 1, NULL)),
+				 sm_errcolumn("runs", "trigger")));
 	if (strcmp(status, "succeeded") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("run " INT64_FORMAT " %s: only a succeeded run can be undone", run_id,
-						strcmp(status, "failed") == 0 ? "failed and changed nothing" : "is still in progress")));
+						strcmp(status, "failed") == 0 ? "failed and changed nothing" : "is still in progress"),
+				 sm_errcolumn("runs", "status")));
 	undone_by = sm_get_int64(0, 5, &isnull);
 	if (!isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("run " INT64_FORMAT " was already undone by run " INT64_FORMAT, run_id, undone_by),
-				 errhint("A run can be undone once.")));
+				 errhint("A run can be undone once."),
+				 sm_errcolumn("runs", "undoes_run_id")));
 	return sm_get_int64(0, 1, NULL);
 }
 
@@ -817,7 +823,7 @@ simulate(FunctionCallInfo fcinfo, SmCaller *c)
 			continue;
 		v[3 + i] = PG_GETARG_DATUM(i + 1);
 		n[3 + i] = ' ';
-		sm_check_interval(names[i], v[3 + i], ERRCODE_INVALID_PARAMETER_VALUE);
+		sm_check_interval(names[i], v[3 + i], ERRCODE_INVALID_PARAMETER_VALUE, NULL);
 	}
 	{
 		int			level = sm_pin_settings(&bounded_result);

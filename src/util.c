@@ -17,6 +17,7 @@
 #include "optimizer/cost.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "catalog/pg_constraint.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "executor/tuptable.h"
@@ -362,32 +363,105 @@ sm_actor(void)
 	return GetUserNameFromId(GetOuterUserId(), false);
 }
 
+/*
+ * The error fields of a row at fault (issue 12), as errtablecol and
+ * errtableconstraint set them when a Relation is open: SCHEMA NAME seatmgr,
+ * TABLE NAME table, and COLUMN NAME column and CONSTRAINT NAME constraint
+ * unless NULL.  ORMs and drivers read them (psycopg's e.diag.table_name;
+ * docs/errors.md).  Returns 0, for use in ereport's list.
+ */
+int
+sm_errrow(const char *table, const char *column, const char *constraint)
+{
+	err_generic_string(PG_DIAG_SCHEMA_NAME, "seatmgr");
+	err_generic_string(PG_DIAG_TABLE_NAME, table);
+	if (column)
+		err_generic_string(PG_DIAG_COLUMN_NAME, column);
+	if (constraint)
+		err_generic_string(PG_DIAG_CONSTRAINT_NAME, constraint);
+	return 0;
+}
+
+int
+sm_errtable(const char *table)
+{
+	return sm_errrow(table, NULL, NULL);
+}
+
+int
+sm_errcolumn(const char *table, const char *column)
+{
+	return sm_errrow(table, column, NULL);
+}
+
+/*
+ * The row an error names by an object's kind and id: with table NULL, the
+ * object's own table and key ("run" 7: runs.run_id); else the column of a
+ * row of table that holds the id (a trigger's row), with the foreign key
+ * <table>_<column>_fkey as constraint when it exists, as PostgreSQL's own
+ * foreign key errors name theirs.
+ */
+int
+sm_errobject(const char *what, const char *table, const char *column)
+{
+	size_t		len = strlen(what);
+	const char *constraint = NULL;
+
+	if (table == NULL)
+		return sm_errcolumn(len > 0 && what[len - 1] == 'y'
+							? psprintf("%.*sies", (int) len - 1, what) : psprintf("%ss", what),
+							psprintf("%s_id", what));
+	if (column)
+	{
+		Oid			relid = get_relname_relid(table, get_namespace_oid("seatmgr", false));
+		char	   *fkey = psprintf("%s_%s_fkey", table, column);
+
+		if (OidIsValid(relid) && OidIsValid(get_relation_constraint_oid(relid, fkey, true)))
+			constraint = fkey;
+	}
+	return sm_errrow(table, column, constraint);
+}
+
+/*
+ * An unknown id (23503) naming the object; the error fields name the
+ * object's table (table NULL) or the row of table whose column holds it.
+ */
 void
-sm_error_missing(const char *what, int64 id)
+sm_error_missing_in(const char *what, int64 id, const char *table, const char *column)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("%s " INT64_FORMAT " does not exist", what, id)));
+			 errmsg("%s " INT64_FORMAT " does not exist", what, id),
+			 sm_errobject(what, table, column)));
+}
+
+void
+sm_error_missing(const char *what, int64 id)
+{
+	sm_error_missing_in(what, id, NULL, NULL);
 }
 
 /*
  * Times given by callers (activity, memberships, shares, schedules): finite,
  * and unless future_ok at most one minute ahead of the server's clock
  * (SPEC section 5, R21).  The message names the column or argument and the
- * value.
+ * value; the error fields name table.column when the time is one of a row
+ * (table NULL: an argument about no row).
  */
 void
-sm_check_time(const char *what, TimestampTz t, bool future_ok)
+sm_check_time(const char *what, TimestampTz t, bool future_ok, const char *table, const char *column)
 {
 	if (TIMESTAMP_NOT_FINITE(t))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a finite time, not \"%s\"", what, timestamptz_to_str(t))));
+				 errmsg("%s must be a finite time, not \"%s\"", what, timestamptz_to_str(t)),
+				 table ? sm_errcolumn(table, column) : 0));
 	if (!future_ok && t > GetCurrentTimestamp() + 60 * USECS_PER_SEC)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s \"%s\" is in the future", what, timestamptz_to_str(t)),
-				 errhint("Times may be at most one minute ahead of the server's clock.")));
+				 errhint("Times may be at most one minute ahead of the server's clock."),
+				 table ? sm_errcolumn(table, column) : 0));
 }
 
 /* A NULL argument of a function is refused, naming it (SPEC section 5). */

@@ -53,12 +53,28 @@ static const char *const entity_name[E_COUNT] = {"domain", "division", "team", "
 
 static const char *const entity_table[E_COUNT] = {"domains", "divisions", "teams", "users", "groups"};
 
+/* the role writing the row, whose scope the row must lie in (R20) */
+static SmCaller *caller;
+
+/* the table of the row being validated, which the error fields name */
+static Relation target;
+
 /*
- * The domain of an entity (and the division of a team, 0 without one); an
- * unknown id is an error that names it.
+ * The error fields of the row being validated (issue 12): its table, and
+ * the column at fault and the constraint that states the rule unless NULL.
+ */
+static int
+errrow(const char *column, const char *constraint)
+{
+	return sm_errrow(RelationGetRelationName(target), column, constraint);
+}
+
+/*
+ * The domain of an entity (and the division of a team, 0 without one),
+ * whose id the row's column holds; an unknown id is an error that names it.
  */
 static int64
-entity_domain_division(Entity e, int64 id, int64 *division)
+entity_domain_division(Entity e, int64 id, const char *column, int64 *division)
 {
 	static const char *const domain_col[] = {"domain_id", NULL};
 	static const char *const team_cols[] = {"domain_id", "division_id", NULL};
@@ -66,16 +82,16 @@ entity_domain_division(Entity e, int64 id, int64 *division)
 
 	if (!sm_index_probe(entity_table[e], psprintf("%s_pkey", entity_table[e]), 1, &id,
 						e == E_TEAM ? team_cols : domain_col, fetched, false))
-		sm_error_missing(entity_name[e], id);
+		sm_error_missing_in(entity_name[e], id, RelationGetRelationName(target), column);
 	if (division)
 		*division = fetched[1];
 	return fetched[0];
 }
 
 static int64
-entity_domain(Entity e, int64 id)
+entity_domain(Entity e, int64 id, const char *column)
 {
-	return entity_domain_division(e, id, NULL);
+	return entity_domain_division(e, id, column, NULL);
 }
 
 static char *
@@ -84,24 +100,26 @@ entity_label(Entity e, int64 id)
 	return psprintf("%s " INT64_FORMAT, entity_name[e], id);
 }
 
-/* the role writing the row, whose scope the row must lie in (R20) */
-static SmCaller *caller;
-
 /*
- * R20: an object of the row out of the caller's scope for kinds is refused
- * with 42501 naming it by its id.  domain_id 0: the division's.
+ * R20: an object of the row (its id in column) out of the caller's scope
+ * for kinds is refused with 42501 naming it by its id.  domain_id 0: the
+ * division's.
  */
 static void
-in_scope(int kinds, Entity e, int64 id, int64 domain_id, int64 division_id, bool domain_wide)
+in_scope(int kinds, Entity e, int64 id, const char *column, int64 domain_id, int64 division_id,
+		 bool domain_wide)
 {
-	sm_require(caller, kinds, entity_name[e], id, domain_id, division_id, domain_wide);
+	if (!sm_may(caller, kinds, domain_id, division_id, domain_wide))
+		sm_deny_in(caller, entity_name[e], id, NULL, RelationGetRelationName(target), column);
 }
 
-static void domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id,
-							int64 owner_domain) pg_attribute_noreturn();
+static void domain_mismatch(Entity e, int64 id, const char *column, int64 domain, Entity owner,
+							int64 owner_id, int64 owner_domain) pg_attribute_noreturn();
 
+/* e (id), which the row's column holds, is of another domain than owner */
 static void
-domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id, int64 owner_domain)
+domain_mismatch(Entity e, int64 id, const char *column, int64 domain, Entity owner, int64 owner_id,
+				int64 owner_domain)
 {
 	/*
 	 * "... not to domain 1 of team 3", or just the domain: ids only, never
@@ -113,20 +131,23 @@ domain_mismatch(Entity e, int64 id, int64 domain, Entity owner, int64 owner_id, 
 			(errcode(ERRCODE_CHECK_VIOLATION),
 			 errmsg("%s belongs to domain " INT64_FORMAT ", not to domain " INT64_FORMAT "%s",
 					entity_label(e, id), domain, owner_domain, of),
-			 errhint("Every rule stays inside one domain: link only objects of the same domain.")));
+			 errhint("Every rule stays inside one domain: link only objects of the same domain."),
+			 errrow(column, NULL)));
 }
 
 /*
- * Checks that entity e (id) lives in the domain of owner (owner_id), whose
- * domain is owner_domain.  Nothing joins across domains (SPEC section 6).
+ * Checks that entity e (id, in the row's column) lives in the domain of
+ * owner (owner_id), whose domain is owner_domain.  Nothing joins across
+ * domains (SPEC section 6).
  */
 static void
-require_same_domain(Entity e, int64 id, Entity owner, int64 owner_id, int64 owner_domain)
+require_same_domain(Entity e, int64 id, const char *column, Entity owner, int64 owner_id,
+					int64 owner_domain)
 {
-	int64		domain = entity_domain(e, id);
+	int64		domain = entity_domain(e, id, column);
 
 	if (domain != owner_domain)
-		domain_mismatch(e, id, domain, owner, owner_id, owner_domain);
+		domain_mismatch(e, id, column, domain, owner, owner_id, owner_domain);
 }
 
 static void
@@ -138,7 +159,8 @@ forbid_domain_move(Row *o, Row *n, const char *what, const char *idcol)
 				 errmsg("cannot move %s " INT64_FORMAT " from domain " INT64_FORMAT " to domain " INT64_FORMAT,
 						what, sm_col_int64(n, idcol, NULL),
 						sm_col_int64(o, "domain_id", NULL), sm_col_int64(n, "domain_id", NULL)),
-				 errhint("Create a new %s in the other domain instead.", what)));
+				 errhint("Create a new %s in the other domain instead.", what),
+				 errrow("domain_id", NULL)));
 }
 
 /* ---------------------------------------------------------------------
@@ -224,7 +246,8 @@ check_choice(Row *r, const char *column, const char *value, const char *const *c
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
 			 errmsg("invalid %s \"%s\"", column, value),
-			 errhint("%s", hint)));
+			 errhint("%s", hint),
+			 errrow(column, NULL)));
 }
 
 /*
@@ -263,15 +286,16 @@ check_time(Row *r, const char *column, bool future_ok)
 
 	if (isnull)
 		return;
-	sm_check_time(column, DatumGetTimestampTz(v), future_ok);
+	sm_check_time(column, DatumGetTimestampTz(v), future_ok, RelationGetRelationName(target), column);
 }
 
 /*
  * An interval setting: positive (else nonpositive_code), and at most 100
- * years (22023) (SPEC section 5); the message names it and the value.
+ * years (22023) (SPEC section 5); the message names it and the value, the
+ * error fields table.what unless table is NULL (an argument).
  */
 void
-sm_check_interval(const char *what, Datum v, int nonpositive_code)
+sm_check_interval(const char *what, Datum v, int nonpositive_code, const char *table)
 {
 	Interval	zero = {0};
 	Interval	century = {0, 0, 1200};
@@ -281,13 +305,15 @@ sm_check_interval(const char *what, Datum v, int nonpositive_code)
 				(errcode(nonpositive_code),
 				 errmsg("%s must be a positive interval, not \"%s\"", what,
 						DatumGetCString(DirectFunctionCall1(interval_out, v))),
-				 errhint("Use an interval such as '30 days'.")));
+				 errhint("Use an interval such as '30 days'."),
+				 table ? sm_errcolumn(table, what) : 0));
 	if (DatumGetBool(DirectFunctionCall2(interval_gt, v, IntervalPGetDatum(&century))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be at most 100 years, not \"%s\"", what,
 						DatumGetCString(DirectFunctionCall1(interval_out, v))),
-				 errhint("Use an interval such as '90 days'; leave it NULL to switch the step off.")));
+				 errhint("Use an interval such as '90 days'; leave it NULL to switch the step off."),
+				 table ? sm_errcolumn(table, what) : 0));
 }
 
 /* Intervals of a policy: positive (23514), and at most 100 years. */
@@ -298,7 +324,7 @@ check_interval(Row *r, const char *column)
 	Datum		v = sm_col(r, column, &isnull);
 
 	if (!isnull)
-		sm_check_interval(column, v, ERRCODE_CHECK_VIOLATION);
+		sm_check_interval(column, v, ERRCODE_CHECK_VIOLATION, RelationGetRelationName(target));
 }
 
 /* ---------------------------------------------------------------------
@@ -331,13 +357,15 @@ validate_domains(Relation rel, Row *n, Row *o)
 
 	/* no kind of access writes domains: a new customer is the owner's to add */
 	if (!sm_unscoped(caller, SM_APP | SM_ADMIN))
-		sm_deny(caller, "domain", sm_col_int64(n, "domain_id", NULL),
-				"Only an unscoped grant, or the extension's owner, adds and changes domains.");
+		sm_deny_in(caller, "domain", sm_col_int64(n, "domain_id", NULL),
+				   "Only an unscoped grant, or the extension's owner, adds and changes domains.",
+				   RelationGetRelationName(rel), NULL);
 	if (!valid_dns_name(lower))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("invalid domain name \"%s\"", name),
-				 errhint("A domain name is a DNS name such as acme.com: labels of letters, digits and hyphens separated by dots.")));
+				 errhint("A domain name is a DNS name such as acme.com: labels of letters, digits and hyphens separated by dots."),
+				 errrow("name", NULL)));
 	{
 		static SeatQuery q_domain_taken = {
 			"SELECT 1 FROM seatmgr.domains WHERE name = $1 AND domain_id <> $2", 2, {TEXTOID, INT8OID}
@@ -349,7 +377,8 @@ validate_domains(Relation rel, Row *n, Row *o)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNIQUE_VIOLATION),
 					 errmsg("domain \"%s\" already exists", lower),
-					 errhint("Domain names are stored lower-case and are unique.")));
+					 errhint("Domain names are stored lower-case and are unique."),
+					 errrow("name", "domains_name_key")));
 	}
 	if (strcmp(lower, name) == 0)
 		return n->tuple;
@@ -365,14 +394,15 @@ validate_users(Relation rel, Row *n, Row *o)
 	int64		domain_id = sm_col_int64(n, "domain_id", NULL);
 
 	forbid_domain_move(o, n, "user", "user_id");
-	entity_domain(E_DOMAIN, domain_id);
-	in_scope(SM_APP, E_DOMAIN, domain_id, domain_id, 0, false);
+	entity_domain(E_DOMAIN, domain_id, "domain_id");
+	in_scope(SM_APP, E_DOMAIN, domain_id, "domain_id", domain_id, 0, false);
 	check_time(n, "last_active_at", false);
 	if (!valid_email(email))
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("invalid e-mail address \"%s\"", email),
-				 errhint("An e-mail address looks like name@example.com.")));
+				 errhint("An e-mail address looks like name@example.com."),
+				 errrow("email", NULL)));
 	v[0] = CStringGetTextDatum(email);
 	v[1] = Int64GetDatum(sm_col_int64(n, "user_id", NULL));
 	sm_exec(&q_email_taken, v, NULL, false, 1);
@@ -381,7 +411,8 @@ validate_users(Relation rel, Row *n, Row *o)
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg("e-mail address \"%s\" is already used by user " INT64_FORMAT,
 						email, sm_get_int64(0, 1, NULL)),
-				 errhint("E-mail addresses are unique regardless of case.")));
+				 errhint("E-mail addresses are unique regardless of case."),
+				 errrow("email", "users_email_key")));
 	return n->tuple;
 }
 
@@ -397,17 +428,18 @@ validate_divisions(Relation rel, Row *n, Row *o)
 	int64		division_id = sm_col_int64(n, "division_id", NULL);
 
 	forbid_domain_move(o, n, "division", "division_id");
-	entity_domain(E_DOMAIN, domain_id);
+	entity_domain(E_DOMAIN, domain_id, "domain_id");
 	/* a new division needs the whole domain; a change, the division */
 	if (o->tuple == NULL)
-		in_scope(SM_ADMIN, E_DOMAIN, domain_id, domain_id, 0, true);
+		in_scope(SM_ADMIN, E_DOMAIN, domain_id, "domain_id", domain_id, 0, true);
 	else
-		in_scope(SM_ADMIN, E_DIVISION, division_id, domain_id, division_id, false);
+		in_scope(SM_ADMIN, E_DIVISION, division_id, "division_id", domain_id, division_id, false);
 	if (!isnull && DatumGetInt32(limit) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("seat_limit must be at least 0, not %d", DatumGetInt32(limit)),
-				 errhint("Use NULL for an unlimited division.")));
+				 errhint("Use NULL for an unlimited division."),
+				 errrow("seat_limit", "divisions_seat_limit_check")));
 	price = sm_col(n, "seat_price", &isnull);
 	if (!isnull)
 	{
@@ -420,7 +452,8 @@ validate_divisions(Relation rel, Row *n, Row *o)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("seat_price must be a finite amount of at least 0, not %s",
 							DatumGetCString(DirectFunctionCall1(numeric_out, price))),
-					 errhint("seat_price is the price of one seat for 30 days; use NULL when unknown.")));
+					 errhint("seat_price is the price of one seat for 30 days; use NULL when unknown."),
+					 errrow("seat_price", "divisions_seat_price_check")));
 	}
 	if (on_full)
 		check_choice(n, "on_full", on_full, on_full_choices, "Use 'waitlist' or 'error'.");
@@ -436,15 +469,15 @@ validate_teams(Relation rel, Row *n, Row *o)
 	int64		division_id = sm_col_int64(n, "division_id", &isnull);
 
 	forbid_domain_move(o, n, "team", "team_id");
-	entity_domain(E_DOMAIN, domain_id);
-	in_scope(SM_APP, E_DOMAIN, domain_id, domain_id, 0, false);
+	entity_domain(E_DOMAIN, domain_id, "domain_id");
+	in_scope(SM_APP, E_DOMAIN, domain_id, "domain_id", domain_id, 0, false);
 	if (!isnull)
 	{
-		int64		division_domain = entity_domain(E_DIVISION, division_id);
+		int64		division_domain = entity_domain(E_DIVISION, division_id, "division_id");
 
-		in_scope(SM_APP, E_DIVISION, division_id, division_domain, division_id, false);
+		in_scope(SM_APP, E_DIVISION, division_id, "division_id", division_domain, division_id, false);
 		if (division_domain != domain_id)
-			domain_mismatch(E_DIVISION, division_id, division_domain, E_TEAM, team_id, domain_id);
+			domain_mismatch(E_DIVISION, division_id, "division_id", division_domain, E_TEAM, team_id, domain_id);
 	}
 	return n->tuple;
 }
@@ -455,8 +488,8 @@ validate_groups(Relation rel, Row *n, Row *o)
 	int64		domain_id = sm_col_int64(n, "domain_id", NULL);
 
 	forbid_domain_move(o, n, "group", "group_id");
-	entity_domain(E_DOMAIN, domain_id);
-	in_scope(SM_APP, E_DOMAIN, domain_id, domain_id, 0, false);
+	entity_domain(E_DOMAIN, domain_id, "domain_id");
+	in_scope(SM_APP, E_DOMAIN, domain_id, "domain_id", domain_id, 0, false);
 	return n->tuple;
 }
 
@@ -497,13 +530,13 @@ validate_link(Row *n, int kinds, Entity container, const char *container_col, En
 	int64		cid = sm_col_int64(n, container_col, NULL);
 	int64		mid = sm_col_int64(n, member_col, NULL);
 	int64		cdivision = 0;
-	int64		cdomain = entity_domain_division(container, cid, &cdivision);
-	int64		mdomain = entity_domain(member, mid);
+	int64		cdomain = entity_domain_division(container, cid, container_col, &cdivision);
+	int64		mdomain = entity_domain(member, mid, member_col);
 
-	in_scope(kinds, container, cid, cdomain, cdivision, false);
-	in_scope(kinds, member, mid, mdomain, member == E_DIVISION ? mid : 0, false);
+	in_scope(kinds, container, cid, container_col, cdomain, cdivision, false);
+	in_scope(kinds, member, mid, member_col, mdomain, member == E_DIVISION ? mid : 0, false);
 	if (cdomain != mdomain)
-		domain_mismatch(member, mid, mdomain, container, cid, cdomain);
+		domain_mismatch(member, mid, member_col, mdomain, container, cid, cdomain);
 }
 
 static HeapTuple
@@ -514,26 +547,27 @@ validate_shares(Relation rel, Row *n, Row *o)
 	int64		recipient = sm_col_int64(n, "recipient_id", NULL);
 	int64		division = sm_col_int64(n, "division_id", &isnull);
 	char	   *object_type = sm_col_text(n, "object_type");
-	int64		sharer_domain = entity_domain(E_USER, sharer);
-	int64		recipient_domain = entity_domain(E_USER, recipient);
+	int64		sharer_domain = entity_domain(E_USER, sharer, "sharer_id");
+	int64		recipient_domain = entity_domain(E_USER, recipient, "recipient_id");
 
-	in_scope(SM_APP, E_USER, sharer, sharer_domain, 0, false);
-	in_scope(SM_APP, E_USER, recipient, recipient_domain, 0, false);
+	in_scope(SM_APP, E_USER, sharer, "sharer_id", sharer_domain, 0, false);
+	in_scope(SM_APP, E_USER, recipient, "recipient_id", recipient_domain, 0, false);
 	if (!isnull)
 	{
-		int64		division_domain = entity_domain(E_DIVISION, division);
+		int64		division_domain = entity_domain(E_DIVISION, division, "division_id");
 
-		in_scope(SM_APP, E_DIVISION, division, division_domain, division, false);
+		in_scope(SM_APP, E_DIVISION, division, "division_id", division_domain, division, false);
 
 		/* every cross-domain link is refused, the share's division included */
 		if (division_domain != sharer_domain)
-			domain_mismatch(E_DIVISION, division, division_domain, E_USER, sharer, sharer_domain);
+			domain_mismatch(E_DIVISION, division, "division_id", division_domain, E_USER, sharer, sharer_domain);
 	}
 	if (sharer == recipient)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("user " INT64_FORMAT " cannot share an object with themself", sharer),
-				 errhint("sharer_id and recipient_id must be different users.")));
+				 errhint("sharer_id and recipient_id must be different users."),
+				 errrow(NULL, "shares_check")));
 	check_choice(n, "object_type", object_type, object_types,
 				 "Use project, project_template, portfolio, goal or dashboard.");
 	check_time(n, "shared_at", false);
@@ -550,19 +584,20 @@ validate_exclusions(Relation rel, Row *n, Row *o)
 	int64		user_id = sm_col_int64(n, "user_id", &nouser);
 	int64		group_id = sm_col_int64(n, "group_id", &nogroup);
 
-	entity_domain(E_DOMAIN, domain_id);
+	entity_domain(E_DOMAIN, domain_id, "domain_id");
 	/* only an unscoped or domain-scoped admin (R20) */
-	in_scope(SM_ADMIN, E_DOMAIN, domain_id, domain_id, 0, true);
+	in_scope(SM_ADMIN, E_DOMAIN, domain_id, "domain_id", domain_id, 0, true);
 	if (nouser == nogroup)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("an exclusion names exactly one of user_id and group_id, not %s",
 						nouser ? "neither" : "both"),
-				 errhint("Add one exclusion per user and one per group.")));
-	if (!nouser && entity_domain(E_USER, user_id) != domain_id)
-		require_same_domain(E_USER, user_id, E_DOMAIN, domain_id, domain_id);
-	if (!nogroup && entity_domain(E_GROUP, group_id) != domain_id)
-		require_same_domain(E_GROUP, group_id, E_DOMAIN, domain_id, domain_id);
+				 errhint("Add one exclusion per user and one per group."),
+				 errrow(NULL, "exclusions_check")));
+	if (!nouser && entity_domain(E_USER, user_id, "user_id") != domain_id)
+		require_same_domain(E_USER, user_id, "user_id", E_DOMAIN, domain_id, domain_id);
+	if (!nogroup && entity_domain(E_GROUP, group_id, "group_id") != domain_id)
+		require_same_domain(E_GROUP, group_id, "group_id", E_DOMAIN, domain_id, domain_id);
 	return n->tuple;
 }
 
@@ -583,7 +618,8 @@ validate_policies(Relation rel, Row *n, Row *o)
 
 	/* the scope first: a duplicate out of scope is not the caller's to learn of */
 	division_id = sm_col_int64(n, "division_id", NULL);
-	in_scope(SM_ADMIN, E_DIVISION, division_id, entity_domain(E_DIVISION, division_id), division_id, false);
+	in_scope(SM_ADMIN, E_DIVISION, division_id, "division_id",
+			 entity_domain(E_DIVISION, division_id, "division_id"), division_id, false);
 	check_duplicate(n, o, rel, "division_id", NULL, "division " INT64_FORMAT " already has a policy");
 	check_time(n, "next_run_at", true);
 	check_interval(n, "run_every");
@@ -678,13 +714,14 @@ validate_webhooks(Relation rel, Row *n, Row *o)
 	if (every_domain)
 	{
 		if (!sm_unscoped(caller, SM_ADMIN))
-			sm_deny(caller, "webhook", webhook_id,
-					"Webhooks of every domain (domain_id NULL) are managed by unscoped admins only; give the domain_id.");
+			sm_deny_in(caller, "webhook", webhook_id,
+					   "Webhooks of every domain (domain_id NULL) are managed by unscoped admins only; give the domain_id.",
+					   RelationGetRelationName(rel), "domain_id");
 	}
 	else
 	{
-		entity_domain(E_DOMAIN, domain_id);
-		in_scope(SM_ADMIN, E_DOMAIN, domain_id, domain_id, 0, true);
+		entity_domain(E_DOMAIN, domain_id, "domain_id");
+		in_scope(SM_ADMIN, E_DOMAIN, domain_id, "domain_id", domain_id, 0, true);
 	}
 	if (strlen(url) > 2048 || strspn(url, "\t\n\v\f\r ") > 0 || strpbrk(url, " \t\r\n") != NULL ||
 		!(pg_strncasecmp(url, "http://", 7) == 0 || pg_strncasecmp(url, "https://", 8) == 0) ||
@@ -693,12 +730,14 @@ validate_webhooks(Relation rel, Row *n, Row *o)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("webhook url \"%s\" is not an http or https URL", strlen(url) > 200 ? psprintf("%.200s...", url) : url),
-				 errhint("Give an absolute URL such as https://hooks.example.com/seatmgr.")));
+				 errhint("Give an absolute URL such as https://hooks.example.com/seatmgr."),
+				 errrow("url", NULL)));
 	if (sm_webhook_key(secret, key, sizeof(key)) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("webhook secret is not \"whsec_\" followed by the base64 of 24 to 64 bytes"),
-				 errhint("Leave secret out to have one generated.")));
+				 errhint("Leave secret out to have one generated."),
+				 errrow("secret", NULL)));
 	if (!no_types)
 	{
 		ArrayType  *arr = DatumGetArrayTypeP(types);
@@ -711,7 +750,8 @@ validate_webhooks(Relation rel, Row *n, Row *o)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("webhook event_types is empty"),
-					 errhint("Leave event_types NULL for every event type.")));
+					 errhint("Leave event_types NULL for every event type."),
+					 errrow("event_types", NULL)));
 		for (int i = 0; i < count; i++)
 		{
 			const char *t;
@@ -720,7 +760,8 @@ validate_webhooks(Relation rel, Row *n, Row *o)
 			if (nulls[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_NOT_NULL_VIOLATION),
-						 errmsg("webhook event_types must not contain NULL")));
+						 errmsg("webhook event_types must not contain NULL"),
+						 errrow("event_types", NULL)));
 			t = TextDatumGetCString(elems[i]);
 			for (int j = 0; webhook_event_types[j]; j++)
 				if (strcmp(t, webhook_event_types[j]) == 0)
@@ -729,7 +770,8 @@ validate_webhooks(Relation rel, Row *n, Row *o)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("unknown webhook event type \"%s\"", strlen(t) > 100 ? psprintf("%.100s...", t) : t),
-						 errhint("Use license.granted, license.deactivated, license.reactivated, license.removed, license.waitlisted, license.warned or run.finished.")));
+						 errhint("Use license.granted, license.deactivated, license.reactivated, license.removed, license.waitlisted, license.warned or run.finished."),
+						 errrow("event_types", NULL)));
 		}
 	}
 	return n->tuple;
@@ -757,6 +799,7 @@ run_validator(FunctionCallInfo fcinfo, Validator validate)
 	/* the checks judge the role writing; the lookups run as the owner */
 	sm_enter(fcinfo, &c);
 	caller = &c;
+	target = trig->tg_relation;
 	SPI_connect();
 	result = validate(trig->tg_relation, &n, &o);
 	/* a modified tuple lives in the SPI context: copy it out first */
@@ -764,6 +807,7 @@ run_validator(FunctionCallInfo fcinfo, Validator validate)
 		result = SPI_copytuple(result);
 	SPI_finish();
 	caller = NULL;
+	target = NULL;
 	sm_leave(&c);
 	return PointerGetDatum(result);
 }

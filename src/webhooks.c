@@ -294,7 +294,8 @@ redeliver(FunctionCallInfo fcinfo, SmCaller *c)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("delivery " INT64_FORMAT " does not exist", delivery_id)));
+				 errmsg("delivery " INT64_FORMAT " does not exist", delivery_id),
+				 sm_errobject("delivery", NULL, NULL)));
 	domain_id = sm_get_int64(0, 1, NULL);
 	every_domain = sm_get_bool(0, 2);
 	status = sm_get_text(0, 3);

@@ -154,7 +154,8 @@ error_division_full(Division *d, int64 user_id)
 			 errmsg("division " INT64_FORMAT " (\"%s\") is full: its seat_limit of " INT64_FORMAT " is reached",
 					d->division_id, d->name, d->seat_limit),
 			 errdetail("No seat for user " INT64_FORMAT ".", user_id),
-			 errhint("Raise seat_limit, free a seat, or set on_full = 'waitlist' to queue new licenses.")));
+			 errhint("Raise seat_limit, free a seat, or set on_full = 'waitlist' to queue new licenses."),
+			 sm_errcolumn("divisions", "seat_limit")));
 }
 
 /*
@@ -586,7 +587,8 @@ sm_seat_limit_changed(int64 division_id)
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("seat_limit " INT64_FORMAT " of division " INT64_FORMAT " (\"%s\") is below its " INT64_FORMAT " active licenses",
 							d.seat_limit, division_id, d.name, active),
-					 errhint("Remove or deactivate licenses first, or choose a seat_limit of at least " INT64_FORMAT ".", active)));
+					 errhint("Remove or deactivate licenses first, or choose a seat_limit of at least " INT64_FORMAT ".", active),
+					 sm_errcolumn("divisions", "seat_limit")));
 		fill_from_waitlist(&d);
 		return;
 	}
