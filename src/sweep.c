@@ -742,6 +742,25 @@ static SeatQuery q_run_exists = {
 };
 
 /*
+ * The export and the summary of a run: it exists (23503, as every unknown
+ * id), and the caller reads its division (R20: 42501 naming the run).
+ */
+static void
+require_run_reader(SmCaller *c, int64 run_id)
+{
+	Datum		v[1] = {Int64GetDatum(run_id)};
+
+	sm_exec(&q_run_exists, v, NULL, true, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("run " INT64_FORMAT " does not exist", run_id),
+				 errhint("seatmgr.run_history lists the runs.")));
+	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
+		sm_deny(c, "run", run_id, NULL);
+}
+
+/*
  * The export's rows.  Machine-readable whatever the session's DateStyle and
  * TimeZone (issue 12; SPEC section 9): run_date is the run's date in UTC,
  * last_active_at ISO 8601 text in UTC, 2026-06-23T04:05:10.292049Z.
@@ -783,14 +802,7 @@ run_export(FunctionCallInfo fcinfo, SmCaller *c)
 	v[0] = PG_GETARG_DATUM(0);
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
-	sm_exec(&q_run_exists, v, NULL, true, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("run " INT64_FORMAT " does not exist", PG_GETARG_INT64(0)),
-				 errhint("seatmgr.run_history lists the runs.")));
-	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
-		sm_deny(c, "run", PG_GETARG_INT64(0), NULL);
+	require_run_reader(c, PG_GETARG_INT64(0));
 	sm_exec_into(rsinfo->setDesc->natts == 7 ? &q_export_legacy : &q_export, v, NULL, true, rsinfo);
 	SPI_finish();
 	return (Datum) 0;
@@ -812,14 +824,7 @@ run_summary(FunctionCallInfo fcinfo, SmCaller *c)
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE || desc->natts != 13)
 		elog(ERROR, "seatmgr: seatmgr_run_summary must return its 13 columns");
 	SPI_connect();
-	sm_exec(&q_run_exists, v, NULL, true, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("run " INT64_FORMAT " does not exist", PG_GETARG_INT64(0)),
-				 errhint("seatmgr.run_history lists the runs.")));
-	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
-		sm_deny(c, "run", PG_GETARG_INT64(0), NULL);
+	require_run_reader(c, PG_GETARG_INT64(0));
 	sm_exec(&q_run_summary, v, NULL, true, 1);
 	/* in the caller's context, as the function's declared row */
 	{

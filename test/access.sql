@@ -331,7 +331,7 @@ SELECT is((SELECT row(domain, division, deactivated + added + warned + skipped):
           'section 8: a reader sums up the runs of its division (seatmgr_run_summary)');
 SELECT pg_temp.denied($$SELECT * FROM seatmgr_run_summary(1)$$, 'permission denied for run 1',
                       'R20: seatmgr_run_summary of another domain''s run');
-SELECT throws_ok($$SELECT * FROM seatmgr_run_summary(99)$$, '42704', 'run 99 does not exist',
+SELECT throws_ok($$SELECT * FROM seatmgr_run_summary(99)$$, '23503', 'run 99 does not exist',
                  'section 5: seatmgr_run_summary of an unknown run');
 SELECT throws_ok($$SELECT * FROM seatmgr_run_summary(NULL)$$, '22004', 'run_id must not be NULL',
                  'section 5: seatmgr_run_summary refuses a NULL run_id');
