@@ -196,6 +196,7 @@ COMMENT ON COLUMN seatmgr.run_history.run_id IS 'The run';
 COMMENT ON COLUMN seatmgr.run_history.run_date IS 'When it started';
 COMMENT ON COLUMN seatmgr.run_history.division_id IS 'Its division';
 COMMENT ON COLUMN seatmgr.run_history.division IS 'Name of the division';
+COMMENT ON COLUMN seatmgr.run_history.domain IS 'Name of the division''s domain';
 COMMENT ON COLUMN seatmgr.run_history.trigger IS 'scheduled, manual or undo';
 COMMENT ON COLUMN seatmgr.run_history.status IS 'in_progress, succeeded or failed';
 COMMENT ON COLUMN seatmgr.run_history.users_added IS 'Licenses the run activated';
@@ -208,6 +209,7 @@ COMMENT ON COLUMN seatmgr.run_history.monthly_cost_change IS 'seat_change * seat
 
 COMMENT ON COLUMN seatmgr.next_runs.division_id IS 'The division of the policy';
 COMMENT ON COLUMN seatmgr.next_runs.division IS 'Name of the division';
+COMMENT ON COLUMN seatmgr.next_runs.domain IS 'Name of the division''s domain';
 COMMENT ON COLUMN seatmgr.next_runs.enabled IS 'Whether scheduled sweeps run it';
 COMMENT ON COLUMN seatmgr.next_runs.run_every IS 'Interval between scheduled runs';
 COMMENT ON COLUMN seatmgr.next_runs.grant_active_within IS 'R8 threshold; NULL: grants nothing';

@@ -443,7 +443,7 @@ static const char *const reader_grants[] = {
 	/* every column of the webhooks but the secret (SPEC section 7) */
 	"GRANT SELECT (webhook_id, domain_id, url, event_types, enabled, created_at) ON seatmgr.webhooks TO @role@",
 	"GRANT EXECUTE ON FUNCTION @ext@.seatmgr_explain(bigint), @ext@.seatmgr_run_export(bigint),"
-	" @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows(),"
+	" @ext@.seatmgr_run_summary(bigint), @ext@.seatmgr_run(bigint, boolean), seatmgr.progress_rows(),"
 	" @ext@.seatmgr_seats_at(timestamptz), @ext@.seatmgr_cost(timestamptz, timestamptz),"
 	" seatmgr.license_spans(timestamptz, bigint[]),"
 	" @ext@.seatmgr_simulate(bigint, interval, interval, interval) TO @role@",

@@ -206,6 +206,9 @@ extern bool sm_release_license(int64 user_id, int64 division_id);
 #define SM_CHANGES_TYPES INT8OID, TIMESTAMPTZOID, BOOLOID, INTERVALOID, INTERVALOID, INTERVALOID
 extern void sm_changes_args(int64 division_id, TimestampTz now, Datum *values, char *nulls);
 
+/* seatmgr.c: seatmgr.log_run_summary, an elevel or 0 (off) */
+extern int	sm_log_run_summary;
+
 /* sweep.c */
 extern void sm_fail_interrupted_runs(void);
 extern bool sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason, char **closes);

@@ -20,8 +20,10 @@
  */
 #include "seatmgr.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -34,6 +36,7 @@
 SM_SCOPED_FUNCTION(run)
 PG_FUNCTION_INFO_V1(seatmgr_sweep);
 SM_SCOPED_FUNCTION(run_export)
+SM_SCOPED_FUNCTION(run_summary)
 SM_SCOPED_FUNCTION(undo_run)
 SM_SCOPED_FUNCTION(simulate)
 
@@ -191,6 +194,115 @@ finish_run(int64 run_id, int64 added, int64 deactivated, int64 warned)
 		sm_exec(&q_run_warned, v, NULL, false, 0);
 	/* run.finished (R17), for every kind of real run, undo included */
 	sm_run_finished(run_id);
+}
+
+/* ---------------------------------------------------------------------
+ * Run logs (issue 12): every real run (manual, scheduled, undo) writes a
+ * line to the server log when it starts and one when it ends, at the level
+ * of seatmgr.log_run_summary, as pg_cron logs its jobs; a manual run and an
+ * undo end with a NOTICE of the same counts.  A preview is a query: it
+ * logs nothing.  The lines name ids, the division and the domain, never a
+ * user.
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * One run's counts by action, with its division and domain: the summary of
+ * the log line, the NOTICE and seatmgr_run_summary.  It reads only what
+ * 0.1.0's schema has too.
+ */
+static SeatQuery q_run_summary = {
+	"SELECT r.run_id, r.division_id, dm.name AS domain, d.name AS division, r.trigger, r.status,"
+	"       r.started_at, r.finished_at, n.deactivated, n.added, n.warned, n.skipped, r.error"
+	"  FROM seatmgr.runs r"
+	"  JOIN seatmgr.divisions d ON d.division_id = r.division_id"
+	"  JOIN seatmgr.domains dm ON dm.domain_id = d.domain_id"
+	" CROSS JOIN LATERAL ("
+	"       SELECT pg_catalog.count(*) FILTER (WHERE c.action = 'deactivated') AS deactivated,"
+	"              pg_catalog.count(*) FILTER (WHERE c.action = 'added') AS added,"
+	"              pg_catalog.count(*) FILTER (WHERE c.action = 'warned') AS warned,"
+	"              pg_catalog.count(*) FILTER (WHERE c.action = 'skipped') AS skipped"
+	"         FROM seatmgr.run_changes c WHERE c.run_id = r.run_id) n"
+	" WHERE r.run_id = $1",
+	1, {INT8OID}
+};
+
+/* a run being logged: what names it, its database, and when it started */
+typedef struct RunLog
+{
+	char	   *what;			/* run 12 of division 3 ("Eng", domain acme.com) */
+	char	   *database;
+	TimestampTz started;
+	MemoryContext cxt;			/* where they live: outlives an error's cleanup */
+} RunLog;
+
+#define RUN_LOG(level, ...) \
+	ereport(level, (errmsg(__VA_ARGS__), errhidestmt(true), errhidecontext(true)))
+
+/* the run row is written: names the run and logs its start */
+static void
+run_log_start(RunLog *l, int64 run_id, const char *trigger, int64 undoes, TimestampTz started)
+{
+	Datum		v[1] = {Int64GetDatum(run_id)};
+
+	sm_exec(&q_run_summary, v, NULL, false, 1);
+	l->what = psprintf("run " INT64_FORMAT " of division " INT64_FORMAT " (\"%s\", domain %s)",
+					   run_id, sm_get_int64(0, 2, NULL), sm_get_text(0, 4), sm_get_text(0, 3));
+	l->database = get_database_name(MyDatabaseId);
+	l->started = started;
+	l->cxt = CurrentMemoryContext;
+	if (sm_log_run_summary == 0)
+		return;
+	if (undoes)
+		RUN_LOG(sm_log_run_summary, "seatmgr: %s in database \"%s\" started (undo of run " INT64_FORMAT ")",
+				l->what, l->database, undoes);
+	else
+		RUN_LOG(sm_log_run_summary, "seatmgr: %s in database \"%s\" started (%s)",
+				l->what, l->database, trigger);
+}
+
+/* the run succeeded: its summary in the log, and as a NOTICE when notice */
+static void
+run_log_end(RunLog *l, int64 run_id, bool notice)
+{
+	Datum		v[1] = {Int64GetDatum(run_id)};
+	char	   *counts;
+
+	if (sm_log_run_summary == 0 && !notice)
+		return;
+	sm_exec(&q_run_summary, v, NULL, false, 1);
+	counts = psprintf(INT64_FORMAT " deactivated, " INT64_FORMAT " added, " INT64_FORMAT " warned, "
+					  INT64_FORMAT " skipped", sm_get_int64(0, 9, NULL), sm_get_int64(0, 10, NULL),
+					  sm_get_int64(0, 11, NULL), sm_get_int64(0, 12, NULL));
+	if (sm_log_run_summary != 0)
+		RUN_LOG(sm_log_run_summary, "seatmgr: %s in database \"%s\" succeeded in %ld ms: %s",
+				l->what, l->database, TimestampDifferenceMilliseconds(l->started, GetCurrentTimestamp()),
+				counts);
+	if (notice)
+		ereport(NOTICE, (errmsg("%s succeeded: %s", l->what, counts)));
+}
+
+/* the run failed with message: nothing of it applied (level 0: no line) */
+static void
+run_log_failed(RunLog *l, int level, const char *message)
+{
+	if (level != 0)
+		RUN_LOG(level, "seatmgr: %s in database \"%s\" failed in %ld ms: %s",
+				l->what, l->database, TimestampDifferenceMilliseconds(l->started, GetCurrentTimestamp()),
+				message);
+}
+
+/* In the PG_CATCH of a manual run or undo: logs the failure, throws it on. */
+static void
+run_log_rethrow(RunLog *l)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(l->cxt);
+	edata = CopyErrorData();
+	FlushErrorState();
+	run_log_failed(l, sm_log_run_summary, edata->message);
+	ReThrowError(edata);
 }
 
 /*
@@ -439,6 +551,7 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 	{
 		Datum		v[2];
 		int64		run_id;
+		RunLog		log;
 
 		/* each run starts when it starts: run_history's durations are its own */
 		if (i > 0)
@@ -458,7 +571,17 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 		}
 		manual_run_lock(divisions[i]);
 		run_id = insert_run(divisions[i], "manual", now, 0);
-		apply_run(run_id, divisions[i], now);
+		run_log_start(&log, run_id, "manual", 0, now);
+		PG_TRY();
+		{
+			apply_run(run_id, divisions[i], now);
+		}
+		PG_CATCH();
+		{
+			run_log_rethrow(&log);
+		}
+		PG_END_TRY();
+		run_log_end(&log, run_id, true);
 		v[0] = Int64GetDatum(run_id);
 		v[1] = Int64GetDatum(divisions[i]);
 		sm_exec_into(&q_run_result, v, NULL, false, rsinfo);
@@ -491,6 +614,8 @@ scheduled_run(int64 division_id)
 	int64		run_id;
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	RunLog		log;
+	volatile bool succeeded = false;
 
 	{
 		static SeatQuery q_still_due = {
@@ -506,6 +631,7 @@ scheduled_run(int64 division_id)
 			return;
 	}
 	run_id = insert_run(division_id, "scheduled", started, 0);
+	run_log_start(&log, run_id, "scheduled", 0, started);
 	{
 		Datum		v[2] = {Int64GetDatum(division_id), TimestampTzGetDatum(started)};
 
@@ -521,6 +647,7 @@ scheduled_run(int64 division_id)
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
+		succeeded = true;
 	}
 	PG_CATCH();
 	{
@@ -539,12 +666,13 @@ scheduled_run(int64 division_id)
 		v[1] = CStringGetTextDatum(edata->message);
 		sm_exec(&q_fail_run, v, NULL, false, 0);
 		sm_run_finished(run_id);
-		ereport(WARNING,
-				(errmsg("seatmgr: run " INT64_FORMAT " of division " INT64_FORMAT " failed: %s",
-						run_id, division_id, edata->message)));
+		/* a warning whatever seatmgr.log_run_summary says (docs/errors.md) */
+		run_log_failed(&log, WARNING, edata->message);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+	if (succeeded)
+		run_log_end(&log, run_id, false);
 	SPI_commit();
 }
 
@@ -614,14 +742,51 @@ static SeatQuery q_run_exists = {
 	"SELECT division_id FROM seatmgr.runs WHERE run_id = $1", 1, {INT8OID}
 };
 
+/*
+ * The export and the summary of a run: it exists (23503, as every unknown
+ * id), and the caller reads its division (R20: 42501 naming the run).
+ */
+static void
+require_run_reader(SmCaller *c, int64 run_id)
+{
+	Datum		v[1] = {Int64GetDatum(run_id)};
+
+	sm_exec(&q_run_exists, v, NULL, true, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("run " INT64_FORMAT " does not exist", run_id),
+				 errhint("seatmgr.run_history lists the runs."),
+				 sm_errobject("run", NULL, NULL)));
+	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
+		sm_deny(c, "run", run_id, NULL);
+}
+
+/*
+ * The export's rows.  Machine-readable whatever the session's DateStyle and
+ * TimeZone (issue 12; SPEC section 9): run_date is the run's date in UTC,
+ * last_active_at ISO 8601 text in UTC, 2026-06-23T04:05:10.292049Z.
+ */
+#define EXPORT(columns) \
+	"SELECT " columns \
+	"  FROM seatmgr.runs r" \
+	"  JOIN seatmgr.divisions d ON d.division_id = r.division_id" \
+	"  JOIN seatmgr.domains dm ON dm.domain_id = d.domain_id" \
+	"  JOIN seatmgr.run_changes c ON c.run_id = r.run_id" \
+	"  JOIN seatmgr.users u ON u.user_id = c.user_id" \
+	" WHERE r.run_id = $1" \
+	" ORDER BY " ACTION_ORDER("c.action") ", u.email"
+
 static SeatQuery q_export = {
-	"SELECT r.run_id, r.started_at::date, d.name, u.email, c.action, c.reason, c.last_active_at"
-	"  FROM seatmgr.runs r"
-	"  JOIN seatmgr.divisions d ON d.division_id = r.division_id"
-	"  JOIN seatmgr.run_changes c ON c.run_id = r.run_id"
-	"  JOIN seatmgr.users u ON u.user_id = c.user_id"
-	" WHERE r.run_id = $1"
-	" ORDER BY " ACTION_ORDER("c.action") ", u.email",
+	EXPORT("r.run_id, pg_catalog.timezone('UTC', r.started_at)::date, d.name, u.email, c.action, c.reason,"
+		   " pg_catalog.to_char(pg_catalog.timezone('UTC', c.last_active_at), 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+		   " dm.name"),
+	1, {INT8OID}
+};
+
+/* 0.1.0's seatmgr_run_export, until ALTER EXTENSION UPDATE: its seven columns */
+static SeatQuery q_export_legacy = {
+	EXPORT("r.run_id, r.started_at::date, d.name, u.email, c.action, c.reason, c.last_active_at"),
 	1, {INT8OID}
 };
 
@@ -639,18 +804,42 @@ run_export(FunctionCallInfo fcinfo, SmCaller *c)
 	v[0] = PG_GETARG_DATUM(0);
 	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
-	sm_exec(&q_run_exists, v, NULL, true, 1);
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("run " INT64_FORMAT " does not exist", PG_GETARG_INT64(0)),
-				 errhint("seatmgr.run_history lists the runs."),
-				 sm_errobject("run", NULL, NULL)));
-	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
-		sm_deny(c, "run", PG_GETARG_INT64(0), NULL);
-	sm_exec_into(&q_export, v, NULL, true, rsinfo);
+	require_run_reader(c, PG_GETARG_INT64(0));
+	sm_exec_into(rsinfo->setDesc->natts == 7 ? &q_export_legacy : &q_export, v, NULL, true, rsinfo);
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * seatmgr_run_summary(run_id): one run's counts by action without its rows,
+ * with its division, domain, trigger, status, times and error.
+ */
+static Datum
+run_summary(FunctionCallInfo fcinfo, SmCaller *c)
+{
+	Datum		v[1];
+	TupleDesc	desc;
+	HeapTupleHeader result;
+
+	sm_require_arg(fcinfo, 0, "run_id");
+	v[0] = PG_GETARG_DATUM(0);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE || desc->natts != 13)
+		elog(ERROR, "seatmgr: seatmgr_run_summary must return its 13 columns");
+	SPI_connect();
+	require_run_reader(c, PG_GETARG_INT64(0));
+	sm_exec(&q_run_summary, v, NULL, true, 1);
+	/* in the caller's context, as the function's declared row */
+	{
+		bool		nulls[13];
+		Datum		values[13];
+
+		desc = BlessTupleDesc(desc);
+		for (int i = 0; i < 13; i++)
+			values[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &nulls[i]);
+		result = SPI_returntuple(heap_form_tuple(desc, values, nulls), desc);
+	}
+	SPI_finish();
+	PG_RETURN_HEAPTUPLEHEADER(result);
 }
 
 /* ---------------------------------------------------------------------
@@ -731,6 +920,7 @@ undo_run(FunctionCallInfo fcinfo, SmCaller *c)
 	int64		run_id;
 	int64		added;
 	Datum		v[5];
+	RunLog		log;
 
 	sm_require_arg(fcinfo, 0, "run_id");
 	target = PG_GETARG_INT64(0);
@@ -751,17 +941,27 @@ undo_run(FunctionCallInfo fcinfo, SmCaller *c)
 	undo_target(target, true);
 
 	run_id = insert_run(division_id, "undo", now, target);
-	sm_progress_start(run_id, division_id);
-	sm_progress_update("giving seats back", -1, -1, -1);
-	v[0] = Int64GetDatum(division_id);
-	v[1] = TimestampTzGetDatum(now);
-	v[2] = Int64GetDatum(run_id);
-	v[3] = CStringGetTextDatum(sm_actor());
-	v[4] = Int64GetDatum(target);
-	sm_exec(&q_undo, v, NULL, false, 1);
-	added = sm_get_int64(0, 1, NULL);
-	finish_run(run_id, added, 0, 0);
-	sm_progress_end();
+	run_log_start(&log, run_id, "undo", target, now);
+	PG_TRY();
+	{
+		sm_progress_start(run_id, division_id);
+		sm_progress_update("giving seats back", -1, -1, -1);
+		v[0] = Int64GetDatum(division_id);
+		v[1] = TimestampTzGetDatum(now);
+		v[2] = Int64GetDatum(run_id);
+		v[3] = CStringGetTextDatum(sm_actor());
+		v[4] = Int64GetDatum(target);
+		sm_exec(&q_undo, v, NULL, false, 1);
+		added = sm_get_int64(0, 1, NULL);
+		finish_run(run_id, added, 0, 0);
+		sm_progress_end();
+	}
+	PG_CATCH();
+	{
+		run_log_rethrow(&log);
+	}
+	PG_END_TRY();
+	run_log_end(&log, run_id, true);
 
 	v[0] = Int64GetDatum(run_id);
 	v[1] = Int64GetDatum(division_id);

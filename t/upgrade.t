@@ -138,16 +138,19 @@ got=$(q -d $A -c "INSERT INTO seatmgr.users (domain_id, email, last_active_at) V
 ok '[ "$got" = active ]' "after the update, a new member of a paid team of database A gets a licence"
 [ "$got" = active ] || diag "licence of the new member: '$(echo $got | cut -c1-300)' (expected 'active')"
 
-# --- issue 10's objects came with the update, and work ---------------------------
+# --- issue 10's (and 12's) objects came with the update, and work ---------------------------
 for o in 'member table seatmgr.notices' 'member function public.seatmgr_answer_notice(bigint,pg_catalog.text)' \
-         'member function public.seatmgr_undo_run(bigint)' 'member function public.seatmgr_simulate(bigint,interval,interval,interval)'; do
+         'member function public.seatmgr_undo_run(bigint)' 'member function public.seatmgr_simulate(bigint,interval,interval,interval)' \
+         'member function public.seatmgr_run_summary(bigint)'; do
     ok 'grep -qF "$o" "$tmp/catalog.A"' "the update brings $o"
 done
 got=$(q -d $A -c "SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute
                    WHERE attrelid IN ('seatmgr.policies'::regclass, 'seatmgr.runs'::regclass)
                      AND attname IN ('notice_period', 'users_warned', 'undoes_run_id')" 2>&1)
 ok '[ "$got" = "notice_period,undoes_run_id,users_warned" ]' "the update adds policies.notice_period, runs.users_warned and runs.undoes_run_id ($got)"
-got=$(q -d $A -c "UPDATE seatmgr.policies SET notice_period = '7 days', grant_active_within = NULL WHERE division_id = 1" \
+# (client_min_messages: the run's NOTICE summary is not one of the two numbers)
+got=$(q -d $A -c "SET client_min_messages = warning" \
+               -c "UPDATE seatmgr.policies SET notice_period = '7 days', grant_active_within = NULL WHERE division_id = 1" \
                -c "UPDATE seatmgr.users SET last_active_at = now() - interval '400 days'" \
                -c "UPDATE seatmgr.divisions SET seat_limit = NULL WHERE division_id = 1" \
                -c "SELECT count(*) FROM seatmgr_run(1) WHERE action = 'warned'" \

@@ -109,6 +109,7 @@ SELECT ok(NOT has_table_privilege('seatmgr_t_app_acme', 'seatmgr.policies', 'INS
 SELECT ok(has_table_privilege('seatmgr_t_reader_acme', 'seatmgr.runs', 'SELECT')
           AND has_table_privilege('seatmgr_t_reader_acme', 'seatmgr.run_history', 'SELECT')
           AND has_function_privilege('seatmgr_t_reader_acme', 'seatmgr_run_export(bigint)', 'EXECUTE')
+          AND has_function_privilege('seatmgr_t_reader_acme', 'seatmgr_run_summary(bigint)', 'EXECUTE')
           AND NOT has_table_privilege('seatmgr_t_reader_acme', 'seatmgr.users', 'INSERT')
           AND NOT has_table_privilege('seatmgr_t_reader_acme', 'seatmgr.policies', 'UPDATE')
           AND NOT has_function_privilege('seatmgr_t_reader_acme', 'seatmgr_touch(bigint, timestamptz)', 'EXECUTE'),
@@ -321,6 +322,35 @@ SELECT is((SELECT count(*) FROM seatmgr_run_export(2)), (SELECT count(*) FROM se
 SELECT pg_temp.denied($$SELECT * FROM seatmgr_run_export(1)$$, 'permission denied for run 1', 'R20: ... not of another domain');
 SELECT throws_ok($$SELECT seatmgr_grant_license(3, 1)$$, '42501', 'permission denied for function seatmgr_grant_license',
                  'section 8: a reader grants no licence');
+RESET ROLE;
+
+-- seatmgr_run_summary (issue 12): a run's counts, for readers and admins of its division
+SET LOCAL ROLE seatmgr_t_reader_eng;
+SELECT is((SELECT row(domain, division, deactivated + added + warned + skipped)::text FROM seatmgr_run_summary(2)),
+          row('acme.com', 'Eng', (SELECT count(*) FROM seatmgr.run_changes WHERE run_id = 2))::text,
+          'section 8: a reader sums up the runs of its division (seatmgr_run_summary)');
+SELECT pg_temp.denied($$SELECT * FROM seatmgr_run_summary(1)$$, 'permission denied for run 1',
+                      'R20: seatmgr_run_summary of another domain''s run');
+SELECT throws_ok($$SELECT * FROM seatmgr_run_summary(99)$$, '23503', 'run 99 does not exist',
+                 'section 5: seatmgr_run_summary of an unknown run');
+SELECT throws_ok($$SELECT * FROM seatmgr_run_summary(NULL)$$, '22004', 'run_id must not be NULL',
+                 'section 5: seatmgr_run_summary refuses a NULL run_id');
+RESET ROLE;
+SET LOCAL ROLE seatmgr_t_admin_acme;
+SELECT is((SELECT status FROM seatmgr_run_summary(2)), 'succeeded', 'section 8: an admin sums up the runs of its domain');
+SELECT pg_temp.denied($$SELECT * FROM seatmgr_run_summary(1)$$, 'permission denied for run 1',
+                      'R20: ... not those of another domain');
+RESET ROLE;
+SET LOCAL ROLE seatmgr_t_reader_all;
+SELECT is((SELECT domain FROM seatmgr_run_summary(1)), 'other.com', 'section 8: an unscoped reader sums up every domain''s runs');
+RESET ROLE;
+SET LOCAL ROLE seatmgr_t_app_all;
+SELECT throws_ok($$SELECT * FROM seatmgr_run_summary(2)$$, '42501', 'permission denied for function seatmgr_run_summary',
+                 'section 8: app sees no runs, nor their summaries');
+RESET ROLE;
+SET LOCAL ROLE seatmgr_t_nobody;
+SELECT throws_ok($$SELECT * FROM seatmgr_run_summary(2)$$, '42501', 'permission denied for function seatmgr_run_summary',
+                 'section 8: a role without seatmgr access gets no summary');
 RESET ROLE;
 
 SET LOCAL ROLE seatmgr_t_reader_acme;
