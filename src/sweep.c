@@ -351,8 +351,8 @@ require_run(SmCaller *c, int64 division_id, bool preview)
 		return;
 	if (!preview && may_run(c, division_id, true))
 		sm_deny(c, "division", division_id,
-				psprintf("A reader previews only: SELECT * FROM seatmgr_run(" INT64_FORMAT ", preview => true);",
-						 division_id));
+				psprintf(sm_(gettext_noop("A reader previews only: SELECT * FROM seatmgr_run(%lld, preview => true);")),
+						 (long long) division_id));
 	sm_deny(c, "division", division_id, NULL);
 }
 
@@ -363,7 +363,7 @@ manual_run_lock(int64 division_id)
 	if (!advisory_lock(LOCK_DIVISION_RUN, division_id, false, false))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("a run of division " INT64_FORMAT " is already in progress", division_id),
+				 errmsg("a run of division %lld is already in progress", (long long) division_id),
 				 errhint("Wait for it to finish; seatmgr.progress shows it.")));
 }
 
@@ -400,9 +400,9 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 		if (!sm_has_kind(c, preview ? SM_READER | SM_ADMIN : SM_ADMIN))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied for %s", preview ? "a preview" : "a real run"),
-					 errhint(preview ? "A preview needs reader or admin access (seatmgr_allow)."
-							 : "A real run needs admin access; a reader previews with seatmgr_run(NULL, preview => true).")));
+					 errmsg("permission denied for %s", preview ? sm_(gettext_noop("a preview")) : sm_(gettext_noop("a real run"))),
+					 preview ? errhint("A preview needs reader or admin access (seatmgr_allow).")
+					 : errhint("A real run needs admin access; a reader previews with seatmgr_run(NULL, preview => true).")));
 		divisions = sm_exec_ids(&q_policy_divisions, NULL, &n);
 		for (uint64 i = 0; i < n; i++)
 			if (may_run(c, divisions[i], preview))
@@ -426,9 +426,9 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("division " INT64_FORMAT " (\"%s\") has no policy", divisions[0], name),
-					 errhint("INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, grant_active_within) VALUES (" INT64_FORMAT ", '90 days', '30 days');",
-							 divisions[0])));
+					 errmsg("division %lld (\"%s\") has no policy", (long long) divisions[0], name),
+					 errhint("INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, grant_active_within) VALUES (%lld, '90 days', '30 days');",
+							 (long long) divisions[0])));
 	}
 
 	if (!preview)
@@ -539,8 +539,8 @@ scheduled_run(int64 division_id)
 		sm_exec(&q_fail_run, v, NULL, false, 0);
 		sm_run_finished(run_id);
 		ereport(WARNING,
-				(errmsg("seatmgr: run " INT64_FORMAT " of division " INT64_FORMAT " failed: %s",
-						run_id, division_id, edata->message)));
+				(errmsg("seatmgr: run %lld of division %lld failed: %s",
+						(long long) run_id, (long long) division_id, edata->message)));
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
@@ -642,10 +642,10 @@ run_export(FunctionCallInfo fcinfo, SmCaller *c)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("run " INT64_FORMAT " does not exist", PG_GETARG_INT64(0)),
+				 errmsg("run %lld does not exist", (long long) PG_GETARG_INT64(0)),
 				 errhint("seatmgr.run_history lists the runs.")));
 	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
-		sm_deny(c, "run", PG_GETARG_INT64(0), NULL);
+		sm_deny(c, gettext_noop("run"), PG_GETARG_INT64(0), NULL);
 	sm_exec_into(&q_export, v, NULL, true, rsinfo);
 	SPI_finish();
 	return (Datum) 0;
@@ -684,7 +684,7 @@ undo_target(int64 run_id, bool check_state)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("run " INT64_FORMAT " does not exist", run_id),
+				 errmsg("run %lld does not exist", (long long) run_id),
 				 errhint("seatmgr.run_history lists the runs.")));
 	if (!check_state)
 		return sm_get_int64(0, 1, NULL);
@@ -692,20 +692,21 @@ undo_target(int64 run_id, bool check_state)
 	if (strcmp(sm_get_text(0, 3), "undo") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("run " INT64_FORMAT " is an undo (of run " INT64_FORMAT ") and cannot be undone",
-						run_id, sm_get_int64(0, 4, NULL)),
-				 errhint("Run the policy again to take those seats: SELECT * FROM seatmgr_run(" INT64_FORMAT ");",
-						 sm_get_int64(0, 1, NULL))));
+				 errmsg("run %lld is an undo (of run %lld) and cannot be undone",
+						(long long) run_id, (long long) sm_get_int64(0, 4, NULL)),
+				 errhint("Run the policy again to take those seats: SELECT * FROM seatmgr_run(%lld);",
+						 (long long) sm_get_int64(0, 1, NULL))));
 	if (strcmp(status, "succeeded") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("run " INT64_FORMAT " %s: only a succeeded run can be undone", run_id,
-						strcmp(status, "failed") == 0 ? "failed and changed nothing" : "is still in progress")));
+				 errmsg("run %lld %s: only a succeeded run can be undone", (long long) run_id,
+						strcmp(status, "failed") == 0 ? sm_(gettext_noop("failed and changed nothing"))
+						: sm_(gettext_noop("is still in progress")))));
 	undone_by = sm_get_int64(0, 5, &isnull);
 	if (!isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("run " INT64_FORMAT " was already undone by run " INT64_FORMAT, run_id, undone_by),
+				 errmsg("run %lld was already undone by run %lld", (long long) run_id, (long long) undone_by),
 				 errhint("A run can be undone once.")));
 	return sm_get_int64(0, 1, NULL);
 }
@@ -737,7 +738,7 @@ undo_run(FunctionCallInfo fcinfo, SmCaller *c)
 	SPI_connect();
 	division_id = undo_target(target, false);
 	if (!sm_may(c, SM_ADMIN, 0, division_id, false))
-		sm_deny(c, "run", target, NULL);
+		sm_deny(c, gettext_noop("run"), target, NULL);
 	undo_target(target, true);
 
 	manual_run_lock(division_id);
