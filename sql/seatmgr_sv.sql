@@ -1,6 +1,7 @@
 -- seatmgr_sv: seatmgr speaks the session's lc_messages (po/sv.po).  Errors
 -- of seven C files with lc_messages = 'sv_SE.UTF-8' show their Swedish
--- message, detail and hint; lc_messages = 'C' brings English back.
+-- message, detail and hint; lc_messages = 'C' brings English back; in a
+-- database whose LC_CTYPE is C the letters are still right.
 -- Each error is caught by try() and shown as a row (its SQLSTATE, message,
 -- detail, hint), so that the output does not depend on whether
 -- PostgreSQL's own Swedish catalogue ("FEL", "TIPS") is installed; the
@@ -61,3 +62,17 @@ RESET lc_messages;
 
 SET seatmgr.allow_drop_with_licenses = on;
 DROP EXTENSION seatmgr;
+
+-- A database whose LC_CTYPE is C: the letters still come in the database's
+-- encoding (a preloaded library binds its catalogue to it in each backend)
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE seatmgr_sv_c TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C';
+\c seatmgr_sv_c
+CREATE EXTENSION seatmgr;
+SET lc_messages = 'sv_SE.UTF-8';
+DO $$ BEGIN PERFORM seatmgr_answer_notice(1, 'later');
+EXCEPTION WHEN OTHERS THEN PERFORM pg_catalog.set_config('seatmgr_sv.caught', SQLERRM, false); END $$;
+SELECT current_setting('seatmgr_sv.caught') AS message;
+RESET lc_messages;
+\c :regress_db
+DROP DATABASE seatmgr_sv_c;
