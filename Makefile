@@ -20,7 +20,7 @@ SHLIB_LINK = -lcurl -lcrypto
 
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
-REGRESS = seatmgr_basic seatmgr_errors seatmgr_money seatmgr_notices seatmgr_native
+REGRESS = seatmgr_basic seatmgr_errors seatmgr_money seatmgr_notices seatmgr_native seatmgr_sv
 
 ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs answer_vs_run undo_vs_run
 
@@ -44,3 +44,54 @@ $(OBJS): $(SQL_HEADERS)
 src/sql/%.sql.h: src/sql/%.sql
 	{ printf '#define %s_SQL \\\n' "$$(basename $* | tr a-z A-Z)"; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^\(.*\)$$/"\1\\n" \\/' $<; echo '""'; } > $@
+
+# Messages in other languages, as PostgreSQL's own modules have them
+# (docs/translating.md): po/LANG.po is compiled by msgfmt (which checks that
+# each translation keeps its format's % specifiers) and installed as
+# LANG/LC_MESSAGES/seatmgr-15.mo under pg_config --localedir, where
+# pg_bindtextdomain(TEXTDOMAIN) in _PG_init finds it.  `make update-po`
+# extracts every message, hint and detail of src/*.c into po/seatmgr.pot
+# (xgettext, with the keywords of PostgreSQL's nls-global.mk) and merges it
+# into each po/LANG.po (msgmerge): new messages appear untranslated, changed
+# ones fuzzy, until a translator fills them in.
+CATALOG_NAME = seatmgr
+LANGUAGES = sv
+GETTEXT_TRIGGERS = errmsg errmsg_plural:1,2 errdetail errdetail_log errdetail_plural:1,2 \
+	errhint errhint_plural:1,2 errcontext gettext_noop sm_ RUN_LOG:2
+GETTEXT_FLAGS = errmsg:1:c-format errmsg_plural:1:c-format errmsg_plural:2:c-format \
+	errdetail:1:c-format errdetail_log:1:c-format errdetail_plural:1:c-format errdetail_plural:2:c-format \
+	errhint:1:c-format errhint_plural:1:c-format errhint_plural:2:c-format errcontext:1:c-format \
+	sm_:1:pass-c-format RUN_LOG:2:c-format
+MO_FILES = $(LANGUAGES:%=po/%.mo)
+EXTRA_CLEAN += $(MO_FILES)
+
+ifeq ($(enable_nls),yes)
+all: $(MO_FILES)
+install: install-po
+uninstall: uninstall-po
+endif
+
+po/%.mo: po/%.po
+	$(MSGFMT) $(MSGFMT_FLAGS) -o $@ $<
+
+install-po: $(MO_FILES)
+	for lang in $(LANGUAGES); do \
+	  $(MKDIR_P) '$(DESTDIR)$(localedir)'/$$lang/LC_MESSAGES && \
+	  $(INSTALL_DATA) po/$$lang.mo '$(DESTDIR)$(localedir)'/$$lang/LC_MESSAGES/$(CATALOG_NAME)-$(MAJORVERSION).mo || exit 1; \
+	done
+
+uninstall-po:
+	rm -f $(foreach lang,$(LANGUAGES),'$(DESTDIR)$(localedir)'/$(lang)/LC_MESSAGES/$(CATALOG_NAME)-$(MAJORVERSION).mo)
+
+update-po:
+	$(XGETTEXT) -ctranslator --no-wrap --sort-by-file --from-code=UTF-8 \
+	  --package-name=$(CATALOG_NAME) --package-version=$(EXTVERSION) \
+	  $(addprefix -k,$(GETTEXT_TRIGGERS)) $(addprefix --flag=,$(GETTEXT_FLAGS)) \
+	  -o po/$(CATALOG_NAME).pot $(sort $(wildcard src/*.c))
+	for lang in $(LANGUAGES); do \
+	  $(MSGMERGE) --quiet --no-wrap --previous --sort-by-file --update --backup=none \
+	    po/$$lang.po po/$(CATALOG_NAME).pot || exit 1; \
+	done
+	$(MSGFMT) $(MSGFMT_FLAGS) --statistics -o /dev/null $(LANGUAGES:%=po/%.po)
+
+.PHONY: install-po uninstall-po update-po

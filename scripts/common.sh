@@ -15,7 +15,8 @@ say() { printf '\n== %s\n' "$*"; }
 install_packages() {
     local pkgs="make gcc libc6-dev postgresql-$PGVER postgresql-server-dev-$PGVER
                 postgresql-$PGVER-cron postgresql-$PGVER-pgtap pgtap
-                libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libssl-dev"
+                libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libssl-dev
+                gettext locales"
     local missing=""
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -26,6 +27,28 @@ install_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
     fi
     export PATH=$PGBIN:$PATH
+    install_locale sv_SE.UTF-8
+}
+
+# install_locale NAME: generates a locale that sql/seatmgr_sv.sql sets as
+# lc_messages (Debian's locales package: uncomment it in /etc/locale.gen and
+# run locale-gen).  Only as root and only when it is missing; the server must
+# start after it exists.
+install_locale() {
+    local name=$1
+    local short
+    short=$(printf '%s' "$name" | sed 's/\.UTF-8$/.utf8/')
+    if locale -a 2>/dev/null | grep -qx "$short"; then
+        return
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "locale $name is missing and only root can generate it" >&2
+        return
+    fi
+    say "generating the locale $name"
+    sed -i "s/^# *$name /$name /" /etc/locale.gen
+    grep -q "^$name " /etc/locale.gen || echo "$name UTF-8" >> /etc/locale.gen
+    locale-gen >/dev/null
 }
 
 # Node and the webhook verifier of t/webhooks.t (the standardwebhooks package

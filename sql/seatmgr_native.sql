@@ -70,3 +70,6 @@ RESET DateStyle;
 RESET TimeZone;
 -- the other customer's run names its own domain
 SELECT run_id, division, email, action, domain FROM seatmgr_run_export(3);
+
+SET seatmgr.allow_drop_with_licenses = on;
+DROP EXTENSION seatmgr;

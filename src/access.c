@@ -323,9 +323,9 @@ sm_deny_in(SmCaller *c, const char *what, int64 id, const char *hint, const char
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied for %s " INT64_FORMAT, what, id),
+			 errmsg("permission denied for %s %lld", sm_(what), (long long) id),
 			 errdetail("No seatmgr access of role \"%s\" covers it.", GetUserNameFromId(c->user, false)),
-			 hint ? errhint("%s", hint)
+			 hint ? errhint("%s", sm_(hint))
 			 : errhint("The extension's owner gives access with seatmgr_allow(role, access, domain_id, division_id)."),
 			 table ? sm_errcolumn(table, column) : sm_errobject(what, NULL, NULL)));
 }
@@ -597,8 +597,8 @@ grant_arguments(FunctionCallInfo fcinfo, SmCaller *c, Datum *v, char *nulls, boo
 		else if (domain_id != 0 && domain_id != domain)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("division " INT64_FORMAT " belongs to domain " INT64_FORMAT ", not to domain " INT64_FORMAT,
-							division_id, domain, domain_id),
+					 errmsg("division %lld belongs to domain %lld, not to domain %lld",
+							(long long) division_id, (long long) domain, (long long) domain_id),
 					 errhint("Give the division alone: its domain is recorded with it."),
 					 sm_errcolumn("access", "domain_id")));
 		else

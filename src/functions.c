@@ -52,8 +52,8 @@ user_and_division(SmCaller *c, int64 user_id, int64 division_id, Division *d)
 	if (d->domain_id != domain)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("user " INT64_FORMAT " belongs to domain " INT64_FORMAT ", not to domain " INT64_FORMAT " of division " INT64_FORMAT,
-						user_id, domain, d->domain_id, division_id),
+				 errmsg("user %lld belongs to domain %lld, not to domain %lld of division %lld",
+						(long long) user_id, (long long) domain, (long long) d->domain_id, (long long) division_id),
 				 errhint("Every rule stays inside one domain: link only objects of the same domain."),
 				 sm_errcolumn("licenses", "user_id")));
 }
@@ -77,7 +77,7 @@ grant_license(FunctionCallInfo fcinfo, SmCaller *c)
 	if (!d.paid)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("division " INT64_FORMAT " (\"%s\") is not paid", division_id, d.name),
+				 errmsg("division %lld (\"%s\") is not paid", (long long) division_id, d.name),
 				 errdetail("Unpaid divisions hold no licenses."),
 				 errhint("Set paid = true on the division first."),
 				 sm_errcolumn("divisions", "paid")));
@@ -155,16 +155,16 @@ remove_license(FunctionCallInfo fcinfo, SmCaller *c)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("user " INT64_FORMAT " holds no license in division " INT64_FORMAT " (\"%s\")",
-						user_id, division_id, d.name),
+				 errmsg("user %lld holds no license in division %lld (\"%s\")",
+						(long long) user_id, (long long) division_id, d.name),
 				 sm_errtable("licenses")));
 	sm_exec(&q_group_source, v, NULL, false, 1);
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("license of user " INT64_FORMAT " in division " INT64_FORMAT " is held through group " INT64_FORMAT " (\"%s\")",
-						user_id, division_id,
-						sm_get_int64(0, 1, NULL), sm_get_text(0, 2)),
+				 errmsg("license of user %lld in division %lld is held through group %lld (\"%s\")",
+						(long long) user_id, (long long) division_id,
+						(long long) sm_get_int64(0, 1, NULL), sm_get_text(0, 2)),
 				 errhint("Remove the user from the group, or the group's grant of the division, in seatmgr.group_members or seatmgr.group_grants."),
 				 sm_errcolumn("license_sources", "kind")));
 	/* the licence first, so its event names the admin, then the teams */
@@ -186,7 +186,7 @@ touch_time(FunctionCallInfo fcinfo)
 				 errmsg("activity time must not be NULL"),
 				 errhint("Omit it to record activity now().")));
 	at = PG_GETARG_TIMESTAMPTZ(1);
-	sm_check_time("activity time", at, false, "users", "last_active_at");
+	sm_check_time(gettext_noop("activity time"), at, false, "users", "last_active_at");
 	return at;
 }
 
@@ -524,13 +524,13 @@ answer_notice(FunctionCallInfo fcinfo, SmCaller *c)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("notice " INT64_FORMAT " does not exist", notice_id),
+				 errmsg("notice %lld does not exist", (long long) notice_id),
 				 errhint("seatmgr.notices lists the notices."),
 				 sm_errcolumn("notices", "notice_id")));
 	domain_id = sm_get_int64(0, 1, NULL);
 	division_id = sm_get_int64(0, 2, NULL);
 	user_id = sm_get_int64(0, 3, NULL);
-	sm_require(c, SM_APP | SM_ADMIN, "notice", notice_id, domain_id, division_id, false);
+	sm_require(c, SM_APP | SM_ADMIN, gettext_noop("notice"), notice_id, domain_id, division_id, false);
 
 	if (!sm_load_division(division_id, &d))
 		sm_error_missing("division", division_id);
@@ -540,7 +540,7 @@ answer_notice(FunctionCallInfo fcinfo, SmCaller *c)
 	if (closed != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("notice " INT64_FORMAT " is already closed: %s", notice_id, closed),
+				 errmsg("notice %lld is already closed: %s", (long long) notice_id, closed),
 				 errhint("Only an open notice can be answered; seatmgr_explain shows what the next run does."),
 				 sm_errcolumn("notices", "outcome")));
 

@@ -25,6 +25,19 @@
 #include "utils/timestamp.h"
 
 /*
+ * Messages in other languages (po/, docs/translating.md).  Every C file
+ * includes this header first, so ereport translates its format strings with
+ * seatmgr's catalogue "seatmgr-15" (as plpgsql.h does for plpgsql), which
+ * _PG_init binds (pg_bindtextdomain).  A word or a hint handed to a message
+ * as an argument is translated with sm_(), and marked with gettext_noop()
+ * where it is written so that `make update-po` finds it.  Without NLS both
+ * are the identity.
+ */
+#undef TEXTDOMAIN
+#define TEXTDOMAIN PG_TEXTDOMAIN("seatmgr")
+#define sm_(msgid) dgettext(TEXTDOMAIN, msgid)
+
+/*
  * A query prepared once per backend and kept (SPI_keepplan).  no_nestloop:
  * planned and run with enable_nestloop = off (the sweep of a large domain,
  * whose plans must not hang on estimates that stale statistics make tiny).

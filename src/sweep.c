@@ -246,16 +246,16 @@ run_log_start(RunLog *l, int64 run_id, const char *trigger, int64 undoes, Timest
 	Datum		v[1] = {Int64GetDatum(run_id)};
 
 	sm_exec(&q_run_summary, v, NULL, false, 1);
-	l->what = psprintf("run " INT64_FORMAT " of division " INT64_FORMAT " (\"%s\", domain %s)",
-					   run_id, sm_get_int64(0, 2, NULL), sm_get_text(0, 4), sm_get_text(0, 3));
+	l->what = psprintf(sm_("run %lld of division %lld (\"%s\", domain %s)"),
+					   (long long) run_id, (long long) sm_get_int64(0, 2, NULL), sm_get_text(0, 4), sm_get_text(0, 3));
 	l->database = get_database_name(MyDatabaseId);
 	l->started = started;
 	l->cxt = CurrentMemoryContext;
 	if (sm_log_run_summary == 0)
 		return;
 	if (undoes)
-		RUN_LOG(sm_log_run_summary, "seatmgr: %s in database \"%s\" started (undo of run " INT64_FORMAT ")",
-				l->what, l->database, undoes);
+		RUN_LOG(sm_log_run_summary, "seatmgr: %s in database \"%s\" started (undo of run %lld)",
+				l->what, l->database, (long long) undoes);
 	else
 		RUN_LOG(sm_log_run_summary, "seatmgr: %s in database \"%s\" started (%s)",
 				l->what, l->database, trigger);
@@ -271,9 +271,9 @@ run_log_end(RunLog *l, int64 run_id, bool notice)
 	if (sm_log_run_summary == 0 && !notice)
 		return;
 	sm_exec(&q_run_summary, v, NULL, false, 1);
-	counts = psprintf(INT64_FORMAT " deactivated, " INT64_FORMAT " added, " INT64_FORMAT " warned, "
-					  INT64_FORMAT " skipped", sm_get_int64(0, 9, NULL), sm_get_int64(0, 10, NULL),
-					  sm_get_int64(0, 11, NULL), sm_get_int64(0, 12, NULL));
+	counts = psprintf(sm_("%lld deactivated, %lld added, %lld warned, %lld skipped"),
+					  (long long) sm_get_int64(0, 9, NULL), (long long) sm_get_int64(0, 10, NULL),
+					  (long long) sm_get_int64(0, 11, NULL), (long long) sm_get_int64(0, 12, NULL));
 	if (sm_log_run_summary != 0)
 		RUN_LOG(sm_log_run_summary, "seatmgr: %s in database \"%s\" succeeded in %ld ms: %s",
 				l->what, l->database, TimestampDifferenceMilliseconds(l->started, GetCurrentTimestamp()),
@@ -463,8 +463,8 @@ require_run(SmCaller *c, int64 division_id, bool preview)
 		return;
 	if (!preview && may_run(c, division_id, true))
 		sm_deny(c, "division", division_id,
-				psprintf("A reader previews only: SELECT * FROM seatmgr_run(" INT64_FORMAT ", preview => true);",
-						 division_id));
+				psprintf(sm_(gettext_noop("A reader previews only: SELECT * FROM seatmgr_run(%lld, preview => true);")),
+						 (long long) division_id));
 	sm_deny(c, "division", division_id, NULL);
 }
 
@@ -475,7 +475,7 @@ manual_run_lock(int64 division_id)
 	if (!advisory_lock(LOCK_DIVISION_RUN, division_id, false, false))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("a run of division " INT64_FORMAT " is already in progress", division_id),
+				 errmsg("a run of division %lld is already in progress", (long long) division_id),
 				 errhint("Wait for it to finish; seatmgr.progress shows it.")));
 }
 
@@ -512,9 +512,9 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 		if (!sm_has_kind(c, preview ? SM_READER | SM_ADMIN : SM_ADMIN))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied for %s", preview ? "a preview" : "a real run"),
-					 errhint(preview ? "A preview needs reader or admin access (seatmgr_allow)."
-							 : "A real run needs admin access; a reader previews with seatmgr_run(NULL, preview => true).")));
+					 errmsg("permission denied for %s", preview ? sm_(gettext_noop("a preview")) : sm_(gettext_noop("a real run"))),
+					 preview ? errhint("A preview needs reader or admin access (seatmgr_allow).")
+					 : errhint("A real run needs admin access; a reader previews with seatmgr_run(NULL, preview => true).")));
 		divisions = sm_exec_ids(&q_policy_divisions, NULL, &n);
 		for (uint64 i = 0; i < n; i++)
 			if (may_run(c, divisions[i], preview))
@@ -538,9 +538,9 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("division " INT64_FORMAT " (\"%s\") has no policy", divisions[0], name),
-					 errhint("INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, grant_active_within) VALUES (" INT64_FORMAT ", '90 days', '30 days');",
-							 divisions[0]),
+					 errmsg("division %lld (\"%s\") has no policy", (long long) divisions[0], name),
+					 errhint("INSERT INTO seatmgr.policies (division_id, revoke_inactive_after, grant_active_within) VALUES (%lld, '90 days', '30 days');",
+							 (long long) divisions[0]),
 					 sm_errtable("policies")));
 	}
 
@@ -755,7 +755,7 @@ require_run_reader(SmCaller *c, int64 run_id)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("run " INT64_FORMAT " does not exist", run_id),
+				 errmsg("run %lld does not exist", (long long) run_id),
 				 errhint("seatmgr.run_history lists the runs."),
 				 sm_errobject("run", NULL, NULL)));
 	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
@@ -875,7 +875,7 @@ undo_target(int64 run_id, bool check_state)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("run " INT64_FORMAT " does not exist", run_id),
+				 errmsg("run %lld does not exist", (long long) run_id),
 				 errhint("seatmgr.run_history lists the runs."),
 				 sm_errobject("run", NULL, NULL)));
 	if (!check_state)
@@ -884,22 +884,23 @@ undo_target(int64 run_id, bool check_state)
 	if (strcmp(sm_get_text(0, 3), "undo") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("run " INT64_FORMAT " is an undo (of run " INT64_FORMAT ") and cannot be undone",
-						run_id, sm_get_int64(0, 4, NULL)),
-				 errhint("Run the policy again to take those seats: SELECT * FROM seatmgr_run(" INT64_FORMAT ");",
-						 sm_get_int64(0, 1, NULL)),
+				 errmsg("run %lld is an undo (of run %lld) and cannot be undone",
+						(long long) run_id, (long long) sm_get_int64(0, 4, NULL)),
+				 errhint("Run the policy again to take those seats: SELECT * FROM seatmgr_run(%lld);",
+						 (long long) sm_get_int64(0, 1, NULL)),
 				 sm_errcolumn("runs", "trigger")));
 	if (strcmp(status, "succeeded") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("run " INT64_FORMAT " %s: only a succeeded run can be undone", run_id,
-						strcmp(status, "failed") == 0 ? "failed and changed nothing" : "is still in progress"),
+				 errmsg("run %lld %s: only a succeeded run can be undone", (long long) run_id,
+						strcmp(status, "failed") == 0 ? sm_(gettext_noop("failed and changed nothing"))
+						: sm_(gettext_noop("is still in progress"))),
 				 sm_errcolumn("runs", "status")));
 	undone_by = sm_get_int64(0, 5, &isnull);
 	if (!isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("run " INT64_FORMAT " was already undone by run " INT64_FORMAT, run_id, undone_by),
+				 errmsg("run %lld was already undone by run %lld", (long long) run_id, (long long) undone_by),
 				 errhint("A run can be undone once."),
 				 sm_errcolumn("runs", "undoes_run_id")));
 	return sm_get_int64(0, 1, NULL);
@@ -933,7 +934,7 @@ undo_run(FunctionCallInfo fcinfo, SmCaller *c)
 	SPI_connect();
 	division_id = undo_target(target, false);
 	if (!sm_may(c, SM_ADMIN, 0, division_id, false))
-		sm_deny(c, "run", target, NULL);
+		sm_deny(c, gettext_noop("run"), target, NULL);
 	undo_target(target, true);
 
 	manual_run_lock(division_id);

@@ -431,7 +431,7 @@ sm_error_missing_in(const char *what, int64 id, const char *table, const char *c
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-			 errmsg("%s " INT64_FORMAT " does not exist", what, id),
+			 errmsg("%s %lld does not exist", sm_(what), (long long) id),
 			 sm_errobject(what, table, column)));
 }
 
@@ -454,12 +454,12 @@ sm_check_time(const char *what, TimestampTz t, bool future_ok, const char *table
 	if (TIMESTAMP_NOT_FINITE(t))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a finite time, not \"%s\"", what, timestamptz_to_str(t)),
+				 errmsg("%s must be a finite time, not \"%s\"", sm_(what), timestamptz_to_str(t)),
 				 table ? sm_errcolumn(table, column) : 0));
 	if (!future_ok && t > GetCurrentTimestamp() + 60 * USECS_PER_SEC)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s \"%s\" is in the future", what, timestamptz_to_str(t)),
+				 errmsg("%s \"%s\" is in the future", sm_(what), timestamptz_to_str(t)),
 				 errhint("Times may be at most one minute ahead of the server's clock."),
 				 table ? sm_errcolumn(table, column) : 0));
 }

@@ -49,7 +49,10 @@ typedef enum Entity
 	E_COUNT
 } Entity;
 
-static const char *const entity_name[E_COUNT] = {"domain", "division", "team", "user", "group"};
+/* nouns of messages, translated where they are used (sm_) */
+static const char *const entity_name[E_COUNT] = {
+	gettext_noop("domain"), gettext_noop("division"), gettext_noop("team"), gettext_noop("user"), gettext_noop("group")
+};
 
 static const char *const entity_table[E_COUNT] = {"domains", "divisions", "teams", "users", "groups"};
 
@@ -97,7 +100,7 @@ entity_domain(Entity e, int64 id, const char *column)
 static char *
 entity_label(Entity e, int64 id)
 {
-	return psprintf("%s " INT64_FORMAT, entity_name[e], id);
+	return psprintf("%s %lld", sm_(entity_name[e]), (long long) id);
 }
 
 /*
@@ -125,12 +128,12 @@ domain_mismatch(Entity e, int64 id, const char *column, int64 domain, Entity own
 	 * "... not to domain 1 of team 3", or just the domain: ids only, never
 	 * a name or an e-mail the caller may not read (R20)
 	 */
-	char	   *of = owner == E_DOMAIN ? "" : psprintf(" of %s", entity_label(owner, owner_id));
+	char	   *of = owner == E_DOMAIN ? "" : psprintf(sm_(gettext_noop(" of %s")), entity_label(owner, owner_id));
 
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
-			 errmsg("%s belongs to domain " INT64_FORMAT ", not to domain " INT64_FORMAT "%s",
-					entity_label(e, id), domain, owner_domain, of),
+			 errmsg("%s belongs to domain %lld, not to domain %lld%s",
+					entity_label(e, id), (long long) domain, (long long) owner_domain, of),
 			 errhint("Every rule stays inside one domain: link only objects of the same domain."),
 			 errrow(column, NULL)));
 }
@@ -156,10 +159,10 @@ forbid_domain_move(Row *o, Row *n, const char *what, const char *idcol)
 	if (o->tuple && sm_col_changed(o, n, "domain_id"))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot move %s " INT64_FORMAT " from domain " INT64_FORMAT " to domain " INT64_FORMAT,
-						what, sm_col_int64(n, idcol, NULL),
-						sm_col_int64(o, "domain_id", NULL), sm_col_int64(n, "domain_id", NULL)),
-				 errhint("Create a new %s in the other domain instead.", what),
+				 errmsg("cannot move %s %lld from domain %lld to domain %lld",
+						sm_(what), (long long) sm_col_int64(n, idcol, NULL),
+						(long long) sm_col_int64(o, "domain_id", NULL), (long long) sm_col_int64(n, "domain_id", NULL)),
+				 errhint("Create a new %s in the other domain instead.", sm_(what)),
 				 errrow("domain_id", NULL)));
 }
 
@@ -246,7 +249,7 @@ check_choice(Row *r, const char *column, const char *value, const char *const *c
 	ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
 			 errmsg("invalid %s \"%s\"", column, value),
-			 errhint("%s", hint),
+			 errhint("%s", sm_(hint)),
 			 errrow(column, NULL)));
 }
 
@@ -358,7 +361,7 @@ validate_domains(Relation rel, Row *n, Row *o)
 	/* no kind of access writes domains: a new customer is the owner's to add */
 	if (!sm_unscoped(caller, SM_APP | SM_ADMIN))
 		sm_deny_in(caller, "domain", sm_col_int64(n, "domain_id", NULL),
-				   "Only an unscoped grant, or the extension's owner, adds and changes domains.",
+				   gettext_noop("Only an unscoped grant, or the extension's owner, adds and changes domains."),
 				   RelationGetRelationName(rel), NULL);
 	if (!valid_dns_name(lower))
 		ereport(ERROR,
@@ -409,8 +412,8 @@ validate_users(Relation rel, Row *n, Row *o)
 	if (SPI_processed > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("e-mail address \"%s\" is already used by user " INT64_FORMAT,
-						email, sm_get_int64(0, 1, NULL)),
+				 errmsg("e-mail address \"%s\" is already used by user %lld",
+						email, (long long) sm_get_int64(0, 1, NULL)),
 				 errhint("E-mail addresses are unique regardless of case."),
 				 errrow("email", "users_email_key")));
 	return n->tuple;
@@ -456,7 +459,7 @@ validate_divisions(Relation rel, Row *n, Row *o)
 					 errrow("seat_price", "divisions_seat_price_check")));
 	}
 	if (on_full)
-		check_choice(n, "on_full", on_full, on_full_choices, "Use 'waitlist' or 'error'.");
+		check_choice(n, "on_full", on_full, on_full_choices, gettext_noop("Use 'waitlist' or 'error'."));
 	return n->tuple;
 }
 
@@ -513,7 +516,7 @@ check_duplicate(Row *n, Row *o, Relation rel, const char *k1, const char *k2, co
 					   nkeys, keys, NULL, NULL, true))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg(fmt, keys[nkeys - 1], keys[0]),
+				 errmsg(fmt, (long long) keys[nkeys - 1], (long long) keys[0]),
 				 errtableconstraint(rel, psprintf("%s_pkey", RelationGetRelationName(rel)))));
 }
 
@@ -565,11 +568,11 @@ validate_shares(Relation rel, Row *n, Row *o)
 	if (sharer == recipient)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("user " INT64_FORMAT " cannot share an object with themself", sharer),
+				 errmsg("user %lld cannot share an object with themself", (long long) sharer),
 				 errhint("sharer_id and recipient_id must be different users."),
 				 errrow(NULL, "shares_check")));
 	check_choice(n, "object_type", object_type, object_types,
-				 "Use project, project_template, portfolio, goal or dashboard.");
+				 gettext_noop("Use project, project_template, portfolio, goal or dashboard."));
 	check_time(n, "shared_at", false);
 	/* a recipient of another domain is allowed: the share gives nothing (R2) */
 	return n->tuple;
@@ -591,7 +594,7 @@ validate_exclusions(Relation rel, Row *n, Row *o)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("an exclusion names exactly one of user_id and group_id, not %s",
-						nouser ? "neither" : "both"),
+						nouser ? sm_(gettext_noop("neither")) : sm_(gettext_noop("both"))),
 				 errhint("Add one exclusion per user and one per group."),
 				 errrow(NULL, "exclusions_check")));
 	if (!nouser && entity_domain(E_USER, user_id, "user_id") != domain_id)
@@ -620,7 +623,7 @@ validate_policies(Relation rel, Row *n, Row *o)
 	division_id = sm_col_int64(n, "division_id", NULL);
 	in_scope(SM_ADMIN, E_DIVISION, division_id, "division_id",
 			 entity_domain(E_DIVISION, division_id, "division_id"), division_id, false);
-	check_duplicate(n, o, rel, "division_id", NULL, "division " INT64_FORMAT " already has a policy");
+	check_duplicate(n, o, rel, "division_id", NULL, gettext_noop("division %lld already has a policy"));
 	check_time(n, "next_run_at", true);
 	check_interval(n, "run_every");
 	check_interval(n, "grant_active_within");
@@ -628,7 +631,7 @@ validate_policies(Relation rel, Row *n, Row *o)
 	/* 0.1.0's table has none until ALTER EXTENSION UPDATE */
 	if (SPI_fnumber(n->desc, "notice_period") > 0)
 		check_interval(n, "notice_period");
-	check_choice(n, "grant_scope", scope, grant_scopes, "Use 'domain' or 'division'.");
+	check_choice(n, "grant_scope", scope, grant_scopes, gettext_noop("Use 'domain' or 'division'."));
 
 	if (!enabled)
 		return next_null ? n->tuple : replace_column(n, "next_run_at", (Datum) 0, true);
@@ -663,14 +666,14 @@ static HeapTuple
 validate_team_members(Relation rel, Row *n, Row *o)
 {
 	return validate_membership(rel, n, o, E_TEAM, "team_id",
-							   "user " INT64_FORMAT " is already a member of team " INT64_FORMAT);
+							   gettext_noop("user %lld is already a member of team %lld"));
 }
 
 static HeapTuple
 validate_group_members(Relation rel, Row *n, Row *o)
 {
 	return validate_membership(rel, n, o, E_GROUP, "group_id",
-							   "user " INT64_FORMAT " is already a member of group " INT64_FORMAT);
+							   gettext_noop("user %lld is already a member of group %lld"));
 }
 
 static HeapTuple
@@ -678,7 +681,7 @@ validate_group_grants(Relation rel, Row *n, Row *o)
 {
 	validate_link(n, SM_ADMIN, E_GROUP, "group_id", E_DIVISION, "division_id");
 	check_duplicate(n, o, rel, "group_id", "division_id",
-					"division " INT64_FORMAT " is already granted by group " INT64_FORMAT);
+					gettext_noop("division %lld is already granted by group %lld"));
 	return n->tuple;
 }
 
@@ -714,8 +717,8 @@ validate_webhooks(Relation rel, Row *n, Row *o)
 	if (every_domain)
 	{
 		if (!sm_unscoped(caller, SM_ADMIN))
-			sm_deny_in(caller, "webhook", webhook_id,
-					   "Webhooks of every domain (domain_id NULL) are managed by unscoped admins only; give the domain_id.",
+			sm_deny_in(caller, gettext_noop("webhook"), webhook_id,
+					   gettext_noop("Webhooks of every domain (domain_id NULL) are managed by unscoped admins only; give the domain_id."),
 					   RelationGetRelationName(rel), "domain_id");
 	}
 	else

@@ -294,17 +294,17 @@ redeliver(FunctionCallInfo fcinfo, SmCaller *c)
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("delivery " INT64_FORMAT " does not exist", delivery_id),
+				 errmsg("delivery %lld does not exist", (long long) delivery_id),
 				 sm_errobject("delivery", NULL, NULL)));
 	domain_id = sm_get_int64(0, 1, NULL);
 	every_domain = sm_get_bool(0, 2);
 	status = sm_get_text(0, 3);
 	/* R20: a webhook of every domain is managed by unscoped admins only */
 	if (every_domain ? !sm_unscoped(c, SM_ADMIN) : !sm_may(c, SM_ADMIN, domain_id, 0, true))
-		sm_deny(c, "delivery", delivery_id, NULL);
+		sm_deny(c, gettext_noop("delivery"), delivery_id, NULL);
 	if (strcmp(status, "pending") == 0)
 		ereport(NOTICE,
-				(errmsg("delivery " INT64_FORMAT " is already pending: nothing changed", delivery_id)));
+				(errmsg("delivery %lld is already pending: nothing changed", (long long) delivery_id)));
 	else
 	{
 		v[0] = Int64GetDatum(domain_id);

@@ -151,9 +151,9 @@ error_division_full(Division *d, int64 user_id)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-			 errmsg("division " INT64_FORMAT " (\"%s\") is full: its seat_limit of " INT64_FORMAT " is reached",
-					d->division_id, d->name, d->seat_limit),
-			 errdetail("No seat for user " INT64_FORMAT ".", user_id),
+			 errmsg("division %lld (\"%s\") is full: its seat_limit of %lld is reached",
+					(long long) d->division_id, d->name, (long long) d->seat_limit),
+			 errdetail("No seat for user %lld.", (long long) user_id),
 			 errhint("Raise seat_limit, free a seat, or set on_full = 'waitlist' to queue new licenses."),
 			 sm_errcolumn("divisions", "seat_limit")));
 }
@@ -544,8 +544,8 @@ count_active(int64 division_id)
 		if (sm_get_int64(0, 1, NULL) != latest)
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("could not serialize access due to concurrent license changes in division " INT64_FORMAT,
-							division_id),
+					 errmsg("could not serialize access due to concurrent license changes in division %lld",
+							(long long) division_id),
 					 errhint("Retry the transaction.")));
 	}
 	return latest;
@@ -585,9 +585,9 @@ sm_seat_limit_changed(int64 division_id)
 		if (active > d.seat_limit)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("seat_limit " INT64_FORMAT " of division " INT64_FORMAT " (\"%s\") is below its " INT64_FORMAT " active licenses",
-							d.seat_limit, division_id, d.name, active),
-					 errhint("Remove or deactivate licenses first, or choose a seat_limit of at least " INT64_FORMAT ".", active),
+					 errmsg("seat_limit %lld of division %lld (\"%s\") is below its %lld active licenses",
+							(long long) d.seat_limit, (long long) division_id, d.name, (long long) active),
+					 errhint("Remove or deactivate licenses first, or choose a seat_limit of at least %lld.", (long long) active),
 					 sm_errcolumn("divisions", "seat_limit")));
 		fill_from_waitlist(&d);
 		return;
