@@ -6,7 +6,8 @@ MODULE_big = seatmgr
 OBJS = src/seatmgr.o src/util.o src/row.o src/validate.o src/rules.o src/legacy.o src/writer.o src/functions.o src/sweep.o src/progress.o src/worker.o src/guard.o src/access.o src/money.o src/webhooks.o src/deliver.o
 
 # sql/seatmgr.sql is the install script of the current version (pgvector's
-# way), sql/update--0.1.0--0.2.0.sql the update; the notices (sql/notices.sql), the money and time objects
+# way), sql/update--0.1.0--0.2.0.sql the update; the notices (sql/notices.sql), what is read of runs
+# (sql/runs.sql: run_history, next_runs, the export, the summary), the money and time objects
 # of 0.2.0 (sql/money.sql), its access part (sql/access.sql) and the webhooks
 # (sql/webhooks.sql, SPEC section 7) end both, and last the column comments
 # (sql/comments.sql), written once for both.  0.1.0's full script stays
@@ -33,10 +34,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql sql/notices.sql sql/money.sql sql/access.sql sql/webhooks.sql sql/comments.sql
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql sql/notices.sql sql/runs.sql sql/money.sql sql/access.sql sql/webhooks.sql sql/comments.sql
 	cat $^ > $@
 
-sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/notices.sql sql/money.sql sql/access.sql sql/webhooks.sql sql/comments.sql
+sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/notices.sql sql/runs.sql sql/money.sql sql/access.sql sql/webhooks.sql sql/comments.sql
 	cat $^ > $@
 
 $(OBJS): $(SQL_HEADERS)

@@ -9,7 +9,6 @@
 ALTER FUNCTION seatmgr_grant_license(bigint, bigint) CALLED ON NULL INPUT;
 ALTER FUNCTION seatmgr_remove_license(bigint, bigint) CALLED ON NULL INPUT;
 ALTER FUNCTION seatmgr_explain(bigint) CALLED ON NULL INPUT;
-ALTER FUNCTION seatmgr_run_export(bigint) CALLED ON NULL INPUT;
 
 -- they check the caller's scope (R20) and switch to their owner themselves
 ALTER FUNCTION seatmgr_grant_license(bigint, bigint) SECURITY INVOKER;
@@ -18,7 +17,6 @@ ALTER FUNCTION seatmgr_touch(bigint, timestamptz) SECURITY INVOKER;
 ALTER FUNCTION seatmgr_touch(bigint[], timestamptz) SECURITY INVOKER;
 ALTER FUNCTION seatmgr_explain(bigint) SECURITY INVOKER;
 ALTER FUNCTION seatmgr_run(bigint, boolean) SECURITY INVOKER;
-ALTER FUNCTION seatmgr_run_export(bigint) SECURITY INVOKER;
 
 -- Issue 7: scheduling with a pinned search_path, not executable by PUBLIC
 -- SECURITY INVOKER, but with the path pinned: a superuser calling it in a
@@ -194,60 +192,6 @@ ALTER TABLE seatmgr.license_events ADD CONSTRAINT license_events_event_check
 -- duration: CREATE OR REPLACE VIEW can only append), seat_change and
 -- monthly_cost_change; issue 12: and domain, after division
 DROP VIEW seatmgr.run_history;
-CREATE VIEW seatmgr.run_history AS
-SELECT r.run_id,
-       r.started_at AS run_date,
-       r.division_id,
-       d.name AS division,
-       dm.name AS domain,
-       r.trigger,
-       r.status,
-       r.users_added,
-       r.users_deactivated,
-       r.users_warned,
-       r.finished_at - r.started_at AS duration,
-       r.error,
-       r.users_added - r.users_deactivated AS seat_change,
-       CASE WHEN r.status <> 'failed' THEN (r.users_added - r.users_deactivated) * d.seat_price END AS monthly_cost_change
-  FROM seatmgr.runs r
-  JOIN seatmgr.divisions d ON d.division_id = r.division_id
-  JOIN seatmgr.domains dm ON dm.domain_id = d.domain_id;
-COMMENT ON VIEW seatmgr.run_history IS 'One row a run, for people and BI tools: date, division and its domain, trigger, status, users added, deactivated and warned, duration, seat_change (added - deactivated) and monthly_cost_change (seat_change * seat_price; NULL for a failed run or without a price)';
-
--- Issue 12: next_runs names the domain (after division), the export is
--- machine-readable whatever DateStyle and TimeZone (run_date in UTC,
--- last_active_at ISO 8601 text in UTC) and names the domain, and a run's
--- counts come without its rows (seatmgr_run_summary)
 DROP VIEW seatmgr.next_runs;
-CREATE VIEW seatmgr.next_runs AS
-SELECT p.division_id,
-       d.name AS division,
-       dm.name AS domain,
-       p.enabled,
-       p.run_every,
-       p.grant_active_within,
-       p.revoke_inactive_after,
-       p.next_run_at AS estimated_next_run,
-       (SELECT pg_catalog.max(r.started_at) FROM seatmgr.runs r WHERE r.division_id = p.division_id) AS last_run_at
-  FROM seatmgr.policies p
-  JOIN seatmgr.divisions d ON d.division_id = p.division_id
-  JOIN seatmgr.domains dm ON dm.domain_id = d.domain_id;
-COMMENT ON VIEW seatmgr.next_runs IS 'Each policy (its division and domain), whether it is enabled, and when its next scheduled run is due (the sweep that runs it is the first one at or after that time)';
-
 DROP FUNCTION seatmgr_run_export(bigint);
-CREATE FUNCTION seatmgr_run_export(run_id bigint)
-    RETURNS TABLE (run_id bigint, run_date date, division text, email text,
-                   action text, reason text, last_active_at text, domain text)
-    AS 'MODULE_PATHNAME', 'seatmgr_run_export' LANGUAGE C STABLE SECURITY INVOKER
-    SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION seatmgr_run_export(bigint) IS 'The CSV export of one run: \copy (SELECT * FROM seatmgr_run_export(7)) TO ''run-7.csv'' CSV HEADER; run_date is the run''s date in UTC, last_active_at ISO 8601 in UTC (2026-06-23T04:05:10.292049Z) whatever DateStyle and TimeZone, domain the division''s domain';
-REVOKE ALL ON FUNCTION seatmgr_run_export(bigint) FROM PUBLIC;
-
-CREATE FUNCTION seatmgr_run_summary(run_id bigint,
-        OUT run_id bigint, OUT division_id bigint, OUT domain text, OUT division text,
-        OUT trigger text, OUT status text, OUT started_at timestamptz, OUT finished_at timestamptz,
-        OUT deactivated bigint, OUT added bigint, OUT warned bigint, OUT skipped bigint, OUT error text)
-    AS 'MODULE_PATHNAME', 'seatmgr_run_summary' LANGUAGE C STABLE SECURITY INVOKER
-    SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION seatmgr_run_summary(bigint) IS 'One run''s counts without its rows: its division and domain, trigger, status, times, and the users it deactivated, added, warned and skipped';
-REVOKE ALL ON FUNCTION seatmgr_run_summary(bigint) FROM PUBLIC;
+-- ... created again, with seatmgr_run_summary, by sql/runs.sql (appended)
