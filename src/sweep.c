@@ -738,6 +738,19 @@ seatmgr_sweep(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* an unknown run: 23503, as every unknown id */
+pg_attribute_noreturn() static void run_missing(int64 run_id);
+
+static void
+run_missing(int64 run_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("run %lld does not exist", (long long) run_id),
+			 errhint("seatmgr.run_history lists the runs."),
+			 sm_errobject("run", NULL, NULL)));
+}
+
 static SeatQuery q_run_exists = {
 	"SELECT division_id FROM seatmgr.runs WHERE run_id = $1", 1, {INT8OID}
 };
@@ -753,11 +766,7 @@ require_run_reader(SmCaller *c, int64 run_id)
 
 	sm_exec(&q_run_exists, v, NULL, true, 1);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("run %lld does not exist", (long long) run_id),
-				 errhint("seatmgr.run_history lists the runs."),
-				 sm_errobject("run", NULL, NULL)));
+		run_missing(run_id);
 	if (!sm_may(c, SM_READER | SM_ADMIN, 0, sm_get_int64(0, 1, NULL), false))
 		sm_deny(c, "run", run_id, NULL);
 }
@@ -873,11 +882,7 @@ undo_target(int64 run_id, bool check_state)
 
 	sm_exec(&q_undo_target, v, NULL, false, 1);
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("run %lld does not exist", (long long) run_id),
-				 errhint("seatmgr.run_history lists the runs."),
-				 sm_errobject("run", NULL, NULL)));
+		run_missing(run_id);
 	if (!check_state)
 		return sm_get_int64(0, 1, NULL);
 	status = sm_get_text(0, 2);
