@@ -30,7 +30,7 @@ install_packages() {
     install_locale sv_SE.UTF-8
 }
 
-# install_locale NAME: generates a locale that sql/seatmgr_sv.sql sets as
+# install_locale NAME: generates a locale that test/sql/seatmgr_sv.sql sets as
 # lc_messages (Debian's locales package: uncomment it in /etc/locale.gen and
 # run locale-gen).  Only as root and only when it is missing; the server must
 # start after it exists.

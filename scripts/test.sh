@@ -22,7 +22,7 @@ fi
 say "pgTAP (pg_prove)"
 psql -X -q -d postgres -c 'DROP DATABASE IF EXISTS seatmgr_tap' -c 'CREATE DATABASE seatmgr_tap'
 psql -X -q -d seatmgr_tap -c 'CREATE EXTENSION pgtap'
-if ! pg_prove -d seatmgr_tap --ext .sql -r "$TOP/test"; then
+if ! pg_prove -d seatmgr_tap --ext .sql "$TOP"/test/pgtap/*.sql; then
     status=1
 fi
 
