@@ -424,7 +424,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
             USING ERRCODE = 'undefined_object',
-                  HINT = pg_catalog.format('In database %s, where pg_cron lives (cron.database_name), run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
+                  HINT = pg_catalog.format('In database %s (cron.database_name), once CREATE EXTENSION pg_cron has been run there, run: SELECT cron.schedule_in_database(%L, %L, %L, %L);',
                                            pg_catalog.quote_ident(COALESCE(pg_catalog.current_setting('cron.database_name', true), 'postgres')),
                                            job_name, schedule, command, pg_catalog.current_database());
     END IF;
@@ -445,7 +445,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
         RAISE EXCEPTION 'pg_cron is not installed in database "%"', pg_catalog.current_database()
             USING ERRCODE = 'undefined_object',
-                  HINT = pg_catalog.format('In database %s, where pg_cron lives (cron.database_name), run: SELECT cron.unschedule(%L);',
+                  HINT = pg_catalog.format('In database %s (cron.database_name), once CREATE EXTENSION pg_cron has been run there, run: SELECT cron.unschedule(%L);',
                                            pg_catalog.quote_ident(COALESCE(pg_catalog.current_setting('cron.database_name', true), 'postgres')),
                                            job_name);
     END IF;
