@@ -6,13 +6,15 @@
 # through PGHOST/PGPORT/PGUSER as a superuser (scripts/test.sh's cluster); each
 # document gets a fresh database "app", one psql session (two for examples
 # written with the prompts A=> and B=>), TimeZone UTC and DateStyle ISO.
-# Prints TAP: one test per document, the differences as diagnostics; exits
+# Prints TAP: one test per document, the differences as diagnostics, and one
+# that META.json (PGXN) carries seatmgr.control's default_version; exits
 # non-zero on any failure.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 use IPC::Run qw(start pump finish timeout);
+use JSON::PP ();
 
 my $verbose = @ARGV && $ARGV[0] eq '-v' ? shift : 0;
 my $top = dirname(dirname(__FILE__));
@@ -217,7 +219,7 @@ sub run_document {
 }
 
 my ($n, $failed) = (0, 0);
-print "1..", scalar(@files), "\n";
+print "1..", scalar(@files) + 1, "\n";
 for my $file (@files) {
     $n++;
     (my $name = $file) =~ s{^\Q$top\E/}{};
@@ -239,5 +241,21 @@ for my $file (@files) {
         print "ok $n - $what\n";
     }
     print map { "#   not run: $_\n" } @$skipped if $verbose;
+}
+# one version: seatmgr.control's default_version is META.json's, the extension's too
+{
+    $n++;
+    open my $c, '<', "$top/seatmgr.control" or die "seatmgr.control: $!";
+    my ($control) = map { /^default_version = '(.*)'/ ? $1 : () } <$c>;
+    open my $m, '<', "$top/META.json" or die "META.json: $!";
+    my $meta = JSON::PP->new->decode(do { local $/; <$m> });
+    my @v = ($meta->{version}, $meta->{provides}{seatmgr}{version});
+    if (defined $control && !grep { !defined $_ || $_ ne $control } @v) {
+        print "ok $n - META.json's version and provides.seatmgr.version are seatmgr.control's default_version $control\n";
+    } else {
+        $failed++;
+        print "not ok $n - META.json's versions (", join(', ', map { $_ // 'none' } @v),
+            ") are not seatmgr.control's default_version (", $control // 'none', ")\n";
+    }
 }
 exit($failed ? 1 : 0);

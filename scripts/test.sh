@@ -26,6 +26,11 @@ if ! pg_prove -d seatmgr_tap --ext .sql "$TOP"/test/pgtap/*.sql; then
     status=1
 fi
 
+say "the examples of README.md and docs/, run and compared (scripts/doc_examples.pl, docs/examples.md)"
+if ! perl "$TOP"/scripts/doc_examples.pl; then
+    status=1
+fi
+
 say "a real pg_cron schedule, crashes, webhooks to a verifying receiver (prove, t/*.t; a few minutes)"
 if ! prove --exec bash "$TOP"/t/*.t; then
     status=1
