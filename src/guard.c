@@ -86,7 +86,9 @@ seatmgr_guard_drop(PG_FUNCTION_ARGS)
 		if (licenses > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot drop extension seatmgr: it still holds %lld licenses", (long long) licenses),
+					 errmsg_plural("cannot drop extension seatmgr: it still holds %lld license",
+								   "cannot drop extension seatmgr: it still holds %lld licenses",
+								   (unsigned long) licenses, (long long) licenses),
 					 errdetail("Dropping it deletes every customer's organization, licenses and history."),
 					 errhint("SET seatmgr.allow_drop_with_licenses = on to drop it anyway.")));
 	}
