@@ -11,7 +11,7 @@
 #     timed from the commit to the last one delivered;
 #  3. N single-invite transactions from pgbench -c 4 with no enabled webhook,
 #     with one (the worker sending meanwhile on the same 2 cores) and with
-#     one while seatmgr.webhook_databases keeps the worker off the database
+#     one while seatmgr.database_names keeps the worker off the database
 #     (what the invite's transaction itself pays), interleaved, medians of 3.
 #   usage: bench/webhooks.sh [invites]    (default 10000; receiver port SEATMGR_HOOK_PORT, 5630)
 set -euo pipefail
@@ -79,12 +79,12 @@ q -c "CREATE SEQUENCE IF NOT EXISTS public.bench_q"
 printf '%s\n' "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT :team, pg_catalog.nextval('public.bench_q')" \
     > /tmp/seatmgr_hook_bench_one.sql
 # hold WORKER: "off" keeps the delivery worker off this database
-# (seatmgr.webhook_databases names another one: the deliveries wait), "on" lets it serve
+# (seatmgr.database_names names another one: the deliveries wait), "on" lets it serve
 hold() {
     if [ "$1" = off ]; then
-        psql -X -q -d postgres -c "ALTER SYSTEM SET seatmgr.webhook_databases = 'postgres'" -c "SELECT pg_reload_conf()" >/dev/null
+        psql -X -q -d postgres -c "ALTER SYSTEM SET seatmgr.database_names = 'postgres'" -c "SELECT pg_reload_conf()" >/dev/null
     else
-        psql -X -q -d postgres -c "ALTER SYSTEM RESET seatmgr.webhook_databases" -c "SELECT pg_reload_conf()" >/dev/null
+        psql -X -q -d postgres -c "ALTER SYSTEM RESET seatmgr.database_names" -c "SELECT pg_reload_conf()" >/dev/null
     fi
     sleep 0.5
 }

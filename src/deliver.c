@@ -122,26 +122,6 @@ sm_delivery_init(void)
 	shmem_startup_hook = delivery_shmem_startup;
 }
 
-/* Whether seatmgr.webhook_databases lets the worker serve database dbname. */
-bool
-sm_delivery_serves(const char *dbname)
-{
-	char	   *raw;
-	List	   *names;
-	ListCell   *lc;
-	bool		found = false;
-
-	if (sm_webhook_databases == NULL || sm_webhook_databases[0] == '\0')
-		return true;
-	raw = pstrdup(sm_webhook_databases);
-	if (!SplitIdentifierString(raw, ',', &names))
-		return false;
-	foreach(lc, names)
-		if (strcmp((char *) lfirst(lc), dbname) == 0)
-			found = true;
-	return found;
-}
-
 /*
  * Asks for a delivery worker in database db (wake: also set the latch of
  * the worker, or of the launcher when none runs yet).  Without shared
@@ -191,11 +171,11 @@ request_worker(Oid db, bool wake)
 
 /*
  * whether the worker serves this backend's database: -1 not known yet
- * (again after seatmgr.webhook_databases changes: sm_delivery_databases_changed)
+ * (again after seatmgr.database_names changes: sm_delivery_databases_changed)
  */
 static int	serves = -1;
 
-/* the assign hook of seatmgr.webhook_databases (webhooks.c) */
+/* the assign hook of seatmgr.database_names (worker.c) */
 void
 sm_delivery_databases_changed(const char *newval, void *extra)
 {
@@ -210,7 +190,7 @@ sm_delivery_prime(void)
 	{
 		char	   *name = get_database_name(MyDatabaseId);
 
-		serves = name != NULL && sm_delivery_serves(name) ? 1 : 0;
+		serves = name != NULL && sm_serves_database(name) ? 1 : 0;
 	}
 }
 
@@ -223,19 +203,18 @@ sm_delivery_wake(void)
 }
 
 static SeatQuery q_pending = {
-	"SELECT pg_catalog.to_regclass('seatmgr.deliveries') IS NOT NULL"
-	"   AND EXISTS (SELECT 1 FROM seatmgr.deliveries WHERE status = 'pending')", 0, {0}
+	"SELECT pg_catalog.count(*) FROM seatmgr.deliveries WHERE status OPERATOR(pg_catalog.=) 'pending'", 0, {0}
 };
 
-/* Whether deliveries are pending (the clean-up worker, SPI connected). */
-bool
+/* How many deliveries are pending (the clean-up worker, SPI connected). */
+int64
 sm_deliveries_pending(void)
 {
 	/* a database still at 0.1.0 has no outbox: do not plan a query on it */
 	if (!OidIsValid(get_relname_relid("deliveries", get_namespace_oid("seatmgr", true))))
-		return false;
+		return 0;
 	sm_exec(&q_pending, NULL, NULL, true, 1);
-	return sm_get_bool(0, 1);
+	return sm_get_int64(0, 1, NULL);
 }
 
 /* The clean-up worker at start-up: pending deliveries need a worker. */
@@ -608,7 +587,7 @@ deliver(FunctionCallInfo fcinfo, SmCaller *c)
  */
 
 static int	my_slot = -1;
-static char *my_dbname = NULL;	/* the database served, for seatmgr.webhook_databases */
+static char *my_dbname = NULL;	/* the database served, for seatmgr.database_names */
 
 static void
 leave_slot(int code, Datum arg)
@@ -728,10 +707,10 @@ seatmgr_delivery_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			/* seatmgr.webhook_databases no longer names this one: leave it pending */
-			if (my_dbname == NULL || !sm_delivery_serves(my_dbname))
+			/* seatmgr.database_names no longer names this one: leave it pending */
+			if (my_dbname == NULL || !sm_serves_database(my_dbname))
 			{
-				ereport(LOG, (errmsg("seatmgr delivery worker: seatmgr.webhook_databases no longer names database \"%s\"; the worker stops",
+				ereport(LOG, (errmsg("seatmgr delivery worker: seatmgr.database_names no longer names database \"%s\"; the worker stops",
 									 my_dbname ? my_dbname : "?")));
 				release_slot();
 				proc_exit(0);

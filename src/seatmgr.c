@@ -69,6 +69,7 @@ _PG_init(void)
 #endif
 	sm_guard_init();
 	sm_webhooks_init();
+	sm_launcher_init();
 	DefineCustomEnumVariable("seatmgr.log_run_summary",
 							 "Level of the server log lines of each real run (its start and its summary).",
 							 "off: none.  Previews log nothing.",

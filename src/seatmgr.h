@@ -223,7 +223,7 @@ extern void sm_changes_args(int64 division_id, TimestampTz now, Datum *values, c
 extern int	sm_log_run_summary;
 
 /* sweep.c */
-extern void sm_fail_interrupted_runs(void);
+extern int64 sm_fail_interrupted_runs(void);
 extern bool sm_planned_change(int64 division_id, int64 user_id, char **action, char **reason, char **closes);
 extern bool sm_domain_is_big(int64 division_id);
 extern void sm_run_lock(int64 division_id);
@@ -239,13 +239,15 @@ extern void sm_progress_end(void);
 extern void sm_guard_init(void);
 
 /* worker.c */
+extern char *sm_database_names;
+extern void sm_launcher_init(void);
 extern void sm_register_launcher(void);
+extern bool sm_serves_database(const char *dbname);
 
 /* webhooks.c */
 extern int	sm_webhook_timeout;
 extern int	sm_webhook_max_attempts;
 extern int	sm_webhook_retry_delay;
-extern char *sm_webhook_databases;
 extern void sm_webhooks_init(void);
 extern void sm_run_finished(int64 run_id);
 extern void sm_webhooks_wake_at_commit(void);
@@ -257,10 +259,9 @@ struct BackgroundWorkerHandle;
 extern void sm_delivery_init(void);
 extern void sm_delivery_prime(void);
 extern void sm_delivery_wake(void);
-extern bool sm_delivery_serves(const char *dbname);
 extern void sm_delivery_databases_changed(const char *newval, void *extra);
 extern void sm_delivery_request_at_startup(void);
-extern bool sm_deliveries_pending(void);
+extern int64 sm_deliveries_pending(void);
 extern void sm_delivery_launch(struct BackgroundWorkerHandle **handles, TimestampTz *started);
 
 #endif							/* SEATMGR_H */

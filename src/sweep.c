@@ -398,10 +398,12 @@ static SeatQuery q_fail_run = {
 	2, {INT8OID, TEXTOID}
 };
 
-void
+/* Marks the runs a crash left in_progress failed; returns how many. */
+int64
 sm_fail_interrupted_runs(void)
 {
 	uint64		n;
+	int64		failed = 0;
 	int64	   *runs,
 			   *divisions;
 
@@ -423,10 +425,14 @@ sm_fail_interrupted_runs(void)
 
 			sm_exec(&q_fail_run, v, NULL, false, 0);
 			if (SPI_processed > 0)
+			{
 				sm_run_finished(runs[i]);
+				failed++;
+			}
 			advisory_unlock(LOCK_DIVISION_RUN, divisions[i]);
 		}
 	}
+	return failed;
 }
 
 /* a real run's rows, as it recorded them */

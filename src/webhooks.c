@@ -45,7 +45,6 @@ PG_FUNCTION_INFO_V1(seatmgr_new_webhook_secret);
 int			sm_webhook_timeout = 5000;
 int			sm_webhook_max_attempts = 8;
 int			sm_webhook_retry_delay = 5000;
-char	   *sm_webhook_databases = NULL;
 
 /* -1 unknown, else whether an enabled webhook exists */
 static int	has_webhooks = -1;
@@ -88,11 +87,7 @@ sm_webhooks_init(void)
 							NULL,
 							&sm_webhook_retry_delay, 5000, 100, 3600000,
 							PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomStringVariable("seatmgr.webhook_databases",
-							   "Databases whose webhooks the delivery worker sends (comma-separated).",
-							   "Empty: every database where seatmgr is installed.",
-							   &sm_webhook_databases, "",
-							   PGC_SIGHUP, GUC_LIST_INPUT, NULL, sm_delivery_databases_changed, NULL);
+	/* which databases the worker serves: seatmgr.database_names (worker.c) */
 	CacheRegisterRelcacheCallback(webhooks_relcache_changed, (Datum) 0);
 	RegisterXactCallback(webhooks_xact_callback, NULL);
 }

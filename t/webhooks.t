@@ -6,7 +6,7 @@
 # answering garbage gets retries with growing gaps and finally `failed`;
 # seatmgr_redeliver sends the same webhook-id again; filters hold; CALL
 # seatmgr_deliver() delivers in the calling session; README's receiver works;
-# seatmgr.webhook_databases decides which databases the worker serves.
+# seatmgr.database_names decides which databases the worker serves.
 source "$(dirname "$0")/tap.sh"
 source "$(dirname "$0")/webhook/common.sh"
 echo "1..28"
@@ -151,11 +151,11 @@ SQL
 ok 'wait_for 20 "grep -q \"license.granted yan@other.com\" $dir/example.out"' "README's receiver (t/webhook/example.js) verifies a delivery and logs it"
 ok '[ "$(q -d $db -c "SELECT status FROM seatmgr.deliveries d JOIN seatmgr.webhooks w USING (webhook_id) WHERE w.url LIKE '"'%:$((HOOKPORT + 1))/'"'")" = delivered ]' \
    "README's receiver answered 204 to a valid signature"
-# seatmgr.webhook_databases: a reload that leaves this database out stops its
+# seatmgr.database_names: a reload that leaves this database out stops its
 # worker (deliveries wait, pending); naming it again delivers them
 workers() { q -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'seatmgr delivery' AND datname = '$db'"; }
-q -d postgres -c "ALTER SYSTEM SET seatmgr.webhook_databases = 'postgres'" -c "SELECT pg_reload_conf()" >/dev/null
-ok 'wait_for 20 "[ \"\$(workers)\" = 0 ]"' "R19: a reload of seatmgr.webhook_databases without this database stops its delivery worker"
+q -d postgres -c "ALTER SYSTEM SET seatmgr.database_names = 'postgres'" -c "SELECT pg_reload_conf()" >/dev/null
+ok 'wait_for 20 "[ \"\$(workers)\" = 0 ]"' "R19: a reload of seatmgr.database_names without this database stops its delivery worker"
 q -d $db >/dev/null <<SQL
 INSERT INTO seatmgr.users (domain_id, email) VALUES (2, 'held@other.com');
 INSERT INTO seatmgr.team_members (team_id, user_id) SELECT 3, user_id FROM seatmgr.users WHERE email = 'held@other.com';
@@ -163,7 +163,7 @@ SQL
 sleep 3
 ok '[ "$(q -d $db -c "SELECT string_agg(status, '"','"') FROM seatmgr.deliveries WHERE payload->'"'data'"'->>'"'email'"' = '"'held@other.com'"'")" = pending ] && [ "$(workers)" = 0 ]' \
    "R19: ... and its deliveries wait, pending, with no worker started for them"
-q -d postgres -c "ALTER SYSTEM RESET seatmgr.webhook_databases" -c "SELECT pg_reload_conf()" >/dev/null
+q -d postgres -c "ALTER SYSTEM RESET seatmgr.database_names" -c "SELECT pg_reload_conf()" >/dev/null
 q -d $db -c "INSERT INTO seatmgr.users (domain_id, email) VALUES (2, 'wakes@other.com')" >/dev/null
 q -d $db -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT 3, user_id FROM seatmgr.users WHERE email = 'wakes@other.com'" >/dev/null
 ok 'wait_for 20 "[ \"\$(q -d $db -c \"SELECT string_agg(status, '"','"' ORDER BY delivery_id) FROM seatmgr.deliveries WHERE payload->'"'data'"'->>'"'email'"' IN ('"'held@other.com'"', '"'wakes@other.com'"')\")\" = delivered,delivered ]"' \
