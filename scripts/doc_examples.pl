@@ -22,7 +22,7 @@ $top =~ s{^\./?}{};
 $top = '.' if $top eq '';
 my @files = @ARGV ? @ARGV : (glob("$top/README.md"), glob("$top/docs/*.md"), glob("$top/docs/sv/*.md"));
 my $marker = '@@doc_examples@@';
-my $out_prefix = qr/^-- (?=\s|(?:ERROR|WARNING|NOTICE|HINT|DETAIL|CONTEXT|INFO|LOG):)/;
+my $out_prefix = qr/^-- (?=\s|(?:ERROR|WARNING|NOTICE|HINT|DETAIL|CONTEXT|INFO|LOG|FEL|VARNING|NOTIS):)/;
 
 # parse FILE: its steps, each {session, sql, expect (undef: must not fail),
 # line}, its roles and the fenced blocks left out with their reasons
