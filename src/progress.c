@@ -259,8 +259,13 @@ progress(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	bool		all_stats;
+	bool		legacy;
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* 0.1.0's progress_rows(), until ALTER EXTENSION UPDATE, has eight columns */
+	legacy = rsinfo->setDesc->natts == 8;
+	if (!legacy && rsinfo->setDesc->natts != 13)
+		elog(ERROR, "seatmgr: seatmgr.progress_rows must return its 13 columns");
 	if (shared == NULL)
 		return (Datum) 0;
 
@@ -276,6 +281,22 @@ progress(FunctionCallInfo fcinfo, SmCaller *c)
 		read_slot(&shared->slots[i], &s);
 		if (s.pid == 0)
 			continue;
+		if (legacy)
+		{
+			/* as 0.1.0 showed them: the real runs of this database */
+			if (s.database != MyDatabaseId || s.run_id == 0)
+				continue;
+			values[0] = Int32GetDatum(s.pid);
+			values[1] = Int64GetDatum(s.run_id);
+			values[2] = Int64GetDatum(s.division_id);
+			values[3] = CStringGetTextDatum(s.phase);
+			values[4] = TimestampTzGetDatum(s.started_at);
+			values[5] = Int64GetDatum(s.deactivated + s.added + s.warned);
+			values[6] = Int64GetDatum(s.deactivated);
+			values[7] = Int64GetDatum(s.added);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			continue;
+		}
 		if (s.database == MyDatabaseId
 			? !sm_may(c, SM_READER | SM_ADMIN, 0, s.division_id, false)
 			: !all_stats)
