@@ -91,10 +91,27 @@ ALTER VIEW seatmgr.next_runs SET (security_invoker = true);
 ALTER VIEW seatmgr.billable_users SET (security_invoker = true);
 ALTER VIEW seatmgr.idle_seats SET (security_invoker = true);
 ALTER VIEW seatmgr.license_periods SET (security_invoker = true);
-CREATE OR REPLACE VIEW seatmgr.progress WITH (security_invoker = true) AS
-SELECT p.pid, p.run_id, p.division_id, d.name AS division, p.phase, p.started_at,
-       p.changes_planned, p.users_deactivated, p.users_added
+
+-- Runs and previews in progress in every database of the cluster, from
+-- shared memory (src/progress.c), as pg_stat_progress_vacuum shows vacuums.
+-- progress_rows() applies the scopes itself: a row of this database when
+-- the caller's scope covers its division (R20), a row of another database
+-- only for superusers and members of pg_read_all_stats; the division's name
+-- only for rows of this database.
+CREATE FUNCTION seatmgr.progress_rows(
+        OUT pid integer, OUT datid oid, OUT run_id bigint, OUT division_id bigint,
+        OUT preview boolean, OUT trigger text, OUT phase text, OUT started_at timestamptz,
+        OUT changes_total bigint, OUT changes_done bigint,
+        OUT users_deactivated bigint, OUT users_added bigint, OUT users_warned bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'seatmgr_progress' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION seatmgr.progress_rows() IS 'Internal: the shared-memory slots behind seatmgr.progress, those the caller may see';
+REVOKE ALL ON FUNCTION seatmgr.progress_rows() FROM PUBLIC;
+CREATE VIEW seatmgr.progress WITH (security_invoker = true) AS
+SELECT p.pid, p.datid, db.datname, p.run_id, p.division_id, d.name AS division, p.preview, p.trigger,
+       p.phase, p.started_at, p.changes_total, p.changes_done,
+       p.users_deactivated, p.users_added, p.users_warned
   FROM seatmgr.progress_rows() p
-  LEFT JOIN seatmgr.divisions d ON d.division_id = p.division_id
- WHERE seatmgr.sees(NULL, p.division_id);
-COMMENT ON VIEW seatmgr.progress IS 'Runs in progress right now, with phase and counts, read from shared memory like pg_stat_progress_vacuum (empty unless seatmgr is in shared_preload_libraries)';
+  LEFT JOIN pg_catalog.pg_database db ON db.oid = p.datid
+  LEFT JOIN seatmgr.divisions d ON d.division_id = p.division_id AND db.datname = pg_catalog.current_database();
+COMMENT ON VIEW seatmgr.progress IS 'Runs and previews in progress right now in every database of the cluster, with phase and counts, read from shared memory like pg_stat_progress_vacuum (empty unless seatmgr is in shared_preload_libraries)';

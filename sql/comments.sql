@@ -218,14 +218,20 @@ COMMENT ON COLUMN seatmgr.next_runs.estimated_next_run IS 'policies.next_run_at:
 COMMENT ON COLUMN seatmgr.next_runs.last_run_at IS 'When its latest run started; NULL: never run';
 
 COMMENT ON COLUMN seatmgr.progress.pid IS 'Process id of the backend running it';
-COMMENT ON COLUMN seatmgr.progress.run_id IS 'The run (a real run or an undo; previews are not shown)';
-COMMENT ON COLUMN seatmgr.progress.division_id IS 'Its division';
-COMMENT ON COLUMN seatmgr.progress.division IS 'Name of the division';
-COMMENT ON COLUMN seatmgr.progress.phase IS 'What the run is doing now, starting, waiting for locks, computing and applying changes, recording (giving seats back for an undo)';
+COMMENT ON COLUMN seatmgr.progress.datid IS 'OID of the database it runs in';
+COMMENT ON COLUMN seatmgr.progress.datname IS 'Name of the database it runs in';
+COMMENT ON COLUMN seatmgr.progress.run_id IS 'The run (seatmgr.runs); NULL for a preview';
+COMMENT ON COLUMN seatmgr.progress.division_id IS 'Its division (an id of datname''s seatmgr.divisions)';
+COMMENT ON COLUMN seatmgr.progress.division IS 'Name of the division; NULL for a row of another database';
+COMMENT ON COLUMN seatmgr.progress.preview IS 'true for a preview (seatmgr_run(..., preview => true) or seatmgr_simulate), which writes nothing';
+COMMENT ON COLUMN seatmgr.progress.trigger IS 'manual, scheduled or undo as in seatmgr.runs (a preview of seatmgr_run is manual), or simulate for seatmgr_simulate';
+COMMENT ON COLUMN seatmgr.progress.phase IS 'What it is doing now: waiting for locks, computing changes, applying changes, giving seats back (an undo) or recording (README, Progress)';
 COMMENT ON COLUMN seatmgr.progress.started_at IS 'When it started';
-COMMENT ON COLUMN seatmgr.progress.changes_planned IS 'Changes the run applied (deactivated + added + warned); 0 until it records them';
-COMMENT ON COLUMN seatmgr.progress.users_deactivated IS 'Licenses it deactivated; 0 until it records them';
-COMMENT ON COLUMN seatmgr.progress.users_added IS 'Licenses it activated; 0 until it records them';
+COMMENT ON COLUMN seatmgr.progress.changes_total IS 'Rows of the change set (deactivations, warnings, additions, skips and notice closings); NULL until computed, and for a preview or an undo';
+COMMENT ON COLUMN seatmgr.progress.changes_done IS 'Rows of the change set applied so far, chunk by chunk (phase applying changes)';
+COMMENT ON COLUMN seatmgr.progress.users_deactivated IS 'Licenses deactivated so far';
+COMMENT ON COLUMN seatmgr.progress.users_added IS 'Licenses activated so far (waitlist, grants; an undo''s licenses given back)';
+COMMENT ON COLUMN seatmgr.progress.users_warned IS 'Notices opened so far (R14)';
 
 COMMENT ON COLUMN seatmgr.billable_users.domain_id IS 'The domain';
 COMMENT ON COLUMN seatmgr.billable_users.domain IS 'Name of the domain';

@@ -461,14 +461,6 @@ COMMENT ON FUNCTION seatmgr_unschedule() IS 'Removes the pg_cron job of seatmgr_
 REVOKE ALL ON FUNCTION seatmgr_schedule(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION seatmgr_unschedule() FROM PUBLIC;
 
-CREATE FUNCTION seatmgr.progress_rows(
-        OUT pid integer, OUT run_id bigint, OUT division_id bigint, OUT phase text,
-        OUT started_at timestamptz, OUT changes_planned bigint,
-        OUT users_deactivated bigint, OUT users_added bigint)
-    RETURNS SETOF record
-    AS 'MODULE_PATHNAME', 'seatmgr_progress' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION seatmgr.progress_rows() IS 'Internal: the shared-memory slots behind seatmgr.progress';
-REVOKE ALL ON FUNCTION seatmgr.progress_rows() FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Guards (0.2.0): deleted divisions, maintained tables, DROP EXTENSION

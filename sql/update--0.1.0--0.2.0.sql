@@ -70,7 +70,9 @@ END
 $$;
 REVOKE ALL ON FUNCTION seatmgr_schedule(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION seatmgr_unschedule() FROM PUBLIC;
-REVOKE ALL ON FUNCTION seatmgr.progress_rows() FROM PUBLIC;
+-- 0.2.0's progress view has other columns (sql/access.sql creates it and its function)
+DROP VIEW seatmgr.progress;
+DROP FUNCTION seatmgr.progress_rows();
 
 ------------------------------------------------------------------------------
 -- Guards (0.2.0): deleted divisions, maintained tables, DROP EXTENSION

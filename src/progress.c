@@ -1,49 +1,81 @@
 /*
- * progress.c: runs in progress, in shared memory, for seatmgr.progress.
+ * progress.c: runs and previews in progress, in shared memory, for
+ * seatmgr.progress (issue 12), shaped like pg_stat_progress_vacuum.
  *
  * One slot per backend (indexed by MyBackendId, like the backend status
- * array behind pg_stat_progress_vacuum); a backend writes only its own
- * slot, readers copy all slots under one spinlock.  Without
- * shared_preload_libraries there is no shared memory: the calls below do
- * nothing and the view is empty.
+ * array behind pg_stat_progress_*), cluster-wide: a slot names its
+ * database.  A backend writes only its own slot, a few times per run (at
+ * each phase and once per chunk of the change set it applies, src/writer.c),
+ * without a lock: it bumps the slot's change counter before and after
+ * writing (odd while it writes), and a reader copies the slot until it reads
+ * the same even count before and after, as PostgreSQL's st_changecount does
+ * for pg_stat_activity.  Nothing here costs a lock or a system call per row.
+ *
+ * The phases, in order (README, "Progress"):
+ *   waiting for locks        a real run waits for its domain's grant lock,
+ *                            its division row and its seat counter
+ *   computing changes        the change set's one statement (a preview and
+ *                            seatmgr_simulate are only this phase)
+ *   applying changes         its chunks: changes_done moves chunk by chunk
+ *                            towards changes_total, with the users counts
+ *   giving seats back        an undo's statement (R16)
+ *   recording                the run's row and its run.finished
+ *
+ * A slot is freed when its run ends, and whenever the (sub)transaction that
+ * started it ends first (an error, a FATAL exit): a slot never outlives its
+ * transaction.  Without shared_preload_libraries there is no shared memory:
+ * the calls below do nothing and the view is empty.
  */
 #include "seatmgr.h"
 
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
-#include "storage/spin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
-PG_FUNCTION_INFO_V1(seatmgr_progress);
+SM_SCOPED_FUNCTION(progress)
 
 typedef struct ProgressSlot
 {
+	uint32		changecount;	/* odd while its backend writes the slot */
 	int			pid;			/* 0 when the slot is free */
 	Oid			database;
-	int64		run_id;
+	int64		run_id;			/* 0: a preview */
 	int64		division_id;
 	TimestampTz started_at;
+	char		trigger[16];	/* manual, scheduled, undo or simulate */
 	char		phase[32];
-	int64		changes;
+	int64		changes_total;	/* -1 until known */
+	int64		changes_done;
 	int64		deactivated;
 	int64		added;
+	int64		warned;
 } ProgressSlot;
 
 typedef struct ProgressShared
 {
-	slock_t		mutex;
 	int			nslots;
 	ProgressSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } ProgressShared;
 
-static ProgressShared *progress = NULL;
+static ProgressShared *shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* the (sub)transaction level that started this backend's slot */
+static int	slot_level = 0;
+
+#define BEGIN_WRITE(s) \
+	do { (s)->changecount++; pg_write_barrier(); } while (0)
+#define END_WRITE(s) \
+	do { pg_write_barrier(); (s)->changecount++; } while (0)
 
 static Size
 progress_size(void)
@@ -68,78 +100,112 @@ progress_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	progress = ShmemInitStruct("seatmgr progress", progress_size(), &found);
+	shared = ShmemInitStruct("seatmgr progress", progress_size(), &found);
 	if (!found)
 	{
-		SpinLockInit(&progress->mutex);
-		progress->nslots = MaxBackends;
-		memset(progress->slots, 0, sizeof(ProgressSlot) * MaxBackends);
+		shared->nslots = MaxBackends;
+		memset(shared->slots, 0, sizeof(ProgressSlot) * MaxBackends);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
-static ProgressSlot *
+static volatile ProgressSlot *
 my_slot(void)
 {
-	if (progress == NULL || MyBackendId <= 0 || MyBackendId > progress->nslots)
+	if (shared == NULL || MyBackendId <= 0 || MyBackendId > shared->nslots)
 		return NULL;
-	return &progress->slots[MyBackendId - 1];
+	return &shared->slots[MyBackendId - 1];
 }
 
-/* Clears this backend's slot: at the end of a run, on abort, on exit. */
+/* Frees this backend's slot: at the end of a run, of its transaction, on exit. */
 void
 sm_progress_end(void)
 {
-	ProgressSlot *s = my_slot();
+	volatile ProgressSlot *s = my_slot();
 
 	if (s == NULL || s->pid == 0)
 		return;
-	SpinLockAcquire(&progress->mutex);
+	BEGIN_WRITE(s);
 	s->pid = 0;
-	SpinLockRelease(&progress->mutex);
+	END_WRITE(s);
+	slot_level = 0;
 }
 
 static void
 progress_xact_callback(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
 		sm_progress_end();
 }
 
-void
-sm_progress_start(int64 run_id, int64 division_id)
+/* a subtransaction that started the slot and fails (an EXCEPTION block) */
+static void
+progress_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
 {
-	ProgressSlot *s = my_slot();
+	if (event == SUBXACT_EVENT_ABORT_SUB && slot_level > 0 &&
+		GetCurrentTransactionNestLevel() <= slot_level)
+		sm_progress_end();
+}
+
+/*
+ * A run (run_id) or a preview (run_id 0) of division_id starts, in phase;
+ * trigger: manual, scheduled, undo or simulate.
+ */
+void
+sm_progress_start(int64 run_id, int64 division_id, const char *trigger, const char *phase)
+{
+	volatile ProgressSlot *s = my_slot();
+	TimestampTz now;
 
 	if (s == NULL)
 		return;
-	SpinLockAcquire(&progress->mutex);
+	now = GetCurrentTimestamp();
+	BEGIN_WRITE(s);
 	s->pid = MyProcPid;
 	s->database = MyDatabaseId;
 	s->run_id = run_id;
 	s->division_id = division_id;
-	s->started_at = GetCurrentTimestamp();
-	strlcpy(s->phase, "starting", sizeof(s->phase));
-	s->changes = s->deactivated = s->added = 0;
-	SpinLockRelease(&progress->mutex);
+	s->started_at = now;
+	strlcpy((char *) s->trigger, trigger, sizeof(s->trigger));
+	strlcpy((char *) s->phase, phase, sizeof(s->phase));
+	s->changes_total = -1;
+	s->changes_done = s->deactivated = s->added = s->warned = 0;
+	END_WRITE(s);
+	slot_level = GetCurrentTransactionNestLevel();
 }
 
+/* The run enters phase; changes_total, when >= 0, is the change set's size. */
 void
-sm_progress_update(const char *phase, int64 changes, int64 deactivated, int64 added)
+sm_progress_phase(const char *phase, int64 changes_total)
 {
-	ProgressSlot *s = my_slot();
+	volatile ProgressSlot *s = my_slot();
 
 	if (s == NULL || s->pid == 0)
 		return;
-	SpinLockAcquire(&progress->mutex);
-	strlcpy(s->phase, phase, sizeof(s->phase));
-	if (changes >= 0)
-		s->changes = changes;
-	if (deactivated >= 0)
-		s->deactivated = deactivated;
-	if (added >= 0)
-		s->added = added;
-	SpinLockRelease(&progress->mutex);
+	BEGIN_WRITE(s);
+	strlcpy((char *) s->phase, phase, sizeof(s->phase));
+	if (changes_total >= 0)
+		s->changes_total = changes_total;
+	END_WRITE(s);
+}
+
+/* What the run has done so far: rows of the change set and their outcome. */
+void
+sm_progress_done(int64 changes_done, int64 deactivated, int64 added, int64 warned)
+{
+	volatile ProgressSlot *s = my_slot();
+
+	if (s == NULL || s->pid == 0)
+		return;
+	BEGIN_WRITE(s);
+	s->changes_done = changes_done;
+	s->deactivated = deactivated;
+	s->added = added;
+	s->warned = warned;
+	END_WRITE(s);
 }
 
 void
@@ -150,8 +216,9 @@ sm_progress_init(void)
 	if (done)
 		return;
 	done = true;
-	/* an error or a FATAL exit aborts the transaction: the slot is freed */
+	/* an error, a FATAL exit or a commit ends the transaction: the slot is freed */
 	RegisterXactCallback(progress_xact_callback, NULL);
+	RegisterSubXactCallback(progress_subxact_callback, NULL);
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	prev_shmem_request_hook = shmem_request_hook;
@@ -160,39 +227,95 @@ sm_progress_init(void)
 	shmem_startup_hook = progress_shmem_startup;
 }
 
-/* seatmgr.progress: runs of this database in progress right now */
-Datum
-seatmgr_progress(PG_FUNCTION_ARGS)
+/* a consistent copy of a slot another backend may be writing */
+static void
+read_slot(volatile ProgressSlot *s, ProgressSlot *copy)
+{
+	for (;;)
+	{
+		uint32		before = s->changecount;
+		uint32		after;
+
+		pg_read_barrier();
+		memcpy(copy, (ProgressSlot *) s, sizeof(ProgressSlot));
+		pg_read_barrier();
+		after = s->changecount;
+		if (before == after && (before & 1) == 0)
+			return;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * seatmgr.progress_rows(), behind the view seatmgr.progress: the runs and
+ * previews in progress in every database of the cluster.  A row of this
+ * database is shown to a caller whose scope covers its division (R20); a
+ * row of another database, where seatmgr's grants mean nothing, only to
+ * superusers and members of pg_read_all_stats, as pg_stat_activity shows
+ * other users' queries.
+ */
+static Datum
+progress(FunctionCallInfo fcinfo, SmCaller *c)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ProgressSlot *copy;
-	int			n;
+	bool		all_stats;
+	bool		legacy;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (progress == NULL)
+	/* 0.1.0's progress_rows(), until ALTER EXTENSION UPDATE, has eight columns */
+	legacy = rsinfo->setDesc->natts == 8;
+	if (!legacy && rsinfo->setDesc->natts != 13)
+		elog(ERROR, "seatmgr: seatmgr.progress_rows must return its 13 columns");
+	if (shared == NULL)
 		return (Datum) 0;
 
-	n = progress->nslots;
-	copy = palloc(sizeof(ProgressSlot) * n);
-	SpinLockAcquire(&progress->mutex);
-	memcpy(copy, progress->slots, sizeof(ProgressSlot) * n);
-	SpinLockRelease(&progress->mutex);
-
-	for (int i = 0; i < n; i++)
+	all_stats = has_privs_of_role(c->user, ROLE_PG_READ_ALL_STATS);
+	for (int i = 0; i < shared->nslots; i++)
 	{
-		Datum		values[8];
-		bool		nulls[8] = {0};
+		ProgressSlot s;
+		Datum		values[13];
+		bool		nulls[13] = {0};
 
-		if (copy[i].pid == 0 || copy[i].database != MyDatabaseId)
+		if (shared->slots[i].pid == 0)
 			continue;
-		values[0] = Int32GetDatum(copy[i].pid);
-		values[1] = Int64GetDatum(copy[i].run_id);
-		values[2] = Int64GetDatum(copy[i].division_id);
-		values[3] = CStringGetTextDatum(copy[i].phase);
-		values[4] = TimestampTzGetDatum(copy[i].started_at);
-		values[5] = Int64GetDatum(copy[i].changes);
-		values[6] = Int64GetDatum(copy[i].deactivated);
-		values[7] = Int64GetDatum(copy[i].added);
+		read_slot(&shared->slots[i], &s);
+		if (s.pid == 0)
+			continue;
+		if (legacy)
+		{
+			/* as 0.1.0 showed them: the real runs of this database */
+			if (s.database != MyDatabaseId || s.run_id == 0)
+				continue;
+			values[0] = Int32GetDatum(s.pid);
+			values[1] = Int64GetDatum(s.run_id);
+			values[2] = Int64GetDatum(s.division_id);
+			values[3] = CStringGetTextDatum(s.phase);
+			values[4] = TimestampTzGetDatum(s.started_at);
+			values[5] = Int64GetDatum(s.deactivated + s.added + s.warned);
+			values[6] = Int64GetDatum(s.deactivated);
+			values[7] = Int64GetDatum(s.added);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			continue;
+		}
+		if (s.database == MyDatabaseId
+			? !sm_may(c, SM_READER | SM_ADMIN, 0, s.division_id, false)
+			: !all_stats)
+			continue;
+		values[0] = Int32GetDatum(s.pid);
+		values[1] = ObjectIdGetDatum(s.database);
+		values[2] = Int64GetDatum(s.run_id);
+		nulls[2] = s.run_id == 0;
+		values[3] = Int64GetDatum(s.division_id);
+		values[4] = BoolGetDatum(s.run_id == 0);
+		values[5] = CStringGetTextDatum(s.trigger);
+		values[6] = CStringGetTextDatum(s.phase);
+		values[7] = TimestampTzGetDatum(s.started_at);
+		values[8] = Int64GetDatum(s.changes_total);
+		nulls[8] = s.changes_total < 0;
+		values[9] = Int64GetDatum(s.changes_done);
+		values[10] = Int64GetDatum(s.deactivated);
+		values[11] = Int64GetDatum(s.added);
+		values[12] = Int64GetDatum(s.warned);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

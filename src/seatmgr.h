@@ -231,8 +231,9 @@ extern void sm_touch_user(int64 user_id, TimestampTz at);
 
 /* progress.c */
 extern void sm_progress_init(void);
-extern void sm_progress_start(int64 run_id, int64 division_id);
-extern void sm_progress_update(const char *phase, int64 changes, int64 deactivated, int64 added);
+extern void sm_progress_start(int64 run_id, int64 division_id, const char *trigger, const char *phase);
+extern void sm_progress_phase(const char *phase, int64 changes_total);
+extern void sm_progress_done(int64 changes_done, int64 deactivated, int64 added, int64 warned);
 extern void sm_progress_end(void);
 
 /* guard.c */

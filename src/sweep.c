@@ -324,11 +324,11 @@ lock_division_for_run(int64 division_id)
 }
 
 /*
- * Applies the change set of run_id to its division: the work of a real run,
- * inside the caller's transaction.
+ * Applies the change set of run_id to its division: the work of a real run
+ * (trigger manual or scheduled), inside the caller's transaction.
  */
 static void
-apply_run(int64 run_id, int64 division_id, TimestampTz now)
+apply_run(int64 run_id, int64 division_id, TimestampTz now, const char *trigger)
 {
 	Datum		v[1];
 	bool		grants,
@@ -343,19 +343,19 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now)
 		sm_error_missing("division", division_id);
 	grants = sm_get_bool(0, 2);
 
-	sm_progress_start(run_id, division_id);
-	sm_progress_update("waiting for locks", -1, -1, -1);
+	sm_progress_start(run_id, division_id, trigger, "waiting for locks");
 
 	/* no two runs of one domain grant at once (R13) */
 	if (grants)
 		advisory_lock(LOCK_DOMAIN_GRANT, sm_get_int64(0, 1, NULL), false, true);
 	limited = lock_division_for_run(division_id);
 
-	sm_progress_update("computing and applying changes", -1, -1, -1);
+	/* src/writer.c moves on to "applying changes", chunk by chunk */
+	sm_progress_phase("computing changes", -1);
 	sm_apply_run(run_id, division_id, now, limited, sm_domain_is_big(division_id),
 				 &deactivated, &added, &warned);
 
-	sm_progress_update("recording", deactivated + added + warned, deactivated, added);
+	sm_progress_phase("recording", -1);
 	finish_run(run_id, added, deactivated, warned);
 	sm_progress_end();
 }
@@ -482,7 +482,8 @@ manual_run_lock(int64 division_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("a run of division %lld is already in progress", (long long) division_id),
-				 errhint("Wait for it to finish; seatmgr.progress shows it.")));
+				 errhint("Wait for it to finish; seatmgr.progress shows it while it runs: SELECT * FROM seatmgr.progress WHERE division_id = %lld;",
+						 (long long) division_id)));
 }
 
 /*
@@ -571,8 +572,10 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 			char		cn[SM_CHANGES_NARGS + 1];
 
 			sm_changes_args(divisions[i], now, cv, cn);
+			sm_progress_start(0, divisions[i], "manual", "computing changes");
 			sm_exec_into(sm_domain_is_big(divisions[i]) ? sm_for_schema(&q_changes_big, &q_changes_big_legacy)
 						 : sm_for_schema(&q_changes, &q_changes_legacy), cv, cn, true, rsinfo);
+			sm_progress_end();
 			continue;
 		}
 		manual_run_lock(divisions[i]);
@@ -580,7 +583,7 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 		run_log_start(&log, run_id, "manual", 0, now);
 		PG_TRY();
 		{
-			apply_run(run_id, divisions[i], now);
+			apply_run(run_id, divisions[i], now, "manual");
 		}
 		PG_CATCH();
 		{
@@ -649,7 +652,7 @@ scheduled_run(int64 division_id)
 	MemoryContextSwitchTo(oldcxt);
 	PG_TRY();
 	{
-		apply_run(run_id, division_id, started);
+		apply_run(run_id, division_id, started, "scheduled");
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcxt);
 		CurrentResourceOwner = oldowner;
@@ -956,8 +959,7 @@ undo_run(FunctionCallInfo fcinfo, SmCaller *c)
 	run_log_start(&log, run_id, "undo", target, now);
 	PG_TRY();
 	{
-		sm_progress_start(run_id, division_id);
-		sm_progress_update("giving seats back", -1, -1, -1);
+		sm_progress_start(run_id, division_id, "undo", "giving seats back");
 		v[0] = Int64GetDatum(division_id);
 		v[1] = TimestampTzGetDatum(now);
 		v[2] = Int64GetDatum(run_id);
@@ -965,6 +967,8 @@ undo_run(FunctionCallInfo fcinfo, SmCaller *c)
 		v[4] = Int64GetDatum(target);
 		sm_exec(&q_undo, v, NULL, false, 1);
 		added = sm_get_int64(0, 1, NULL);
+		sm_progress_phase("recording", -1);
+		sm_progress_done(0, 0, added, 0);
 		finish_run(run_id, added, 0, 0);
 		sm_progress_end();
 	}
@@ -1049,7 +1053,9 @@ simulate(FunctionCallInfo fcinfo, SmCaller *c)
 		sm_error_missing("division", division_id);
 	if (!sm_may(c, SM_READER | SM_ADMIN, 0, division_id, false))
 		sm_deny(c, "division", division_id, NULL);
+	sm_progress_start(0, division_id, "simulate", "computing changes");
 	sm_exec_into(sm_domain_is_big(division_id) ? &q_simulate_big : &q_simulate, v, n, true, rsinfo);
+	sm_progress_end();
 	SPI_finish();
 	return (Datum) 0;
 }

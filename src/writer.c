@@ -853,6 +853,7 @@ sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, boo
 	MemoryContext chunkcxt,
 				oldcxt;
 	bool		more = true;
+	int64		done = 0;
 
 	*deactivated = 0;
 	*added = 0;
@@ -866,6 +867,7 @@ sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, boo
 	changes = tuplestore_begin_heap(false, false, work_mem);
 	sm_changes_args(division_id, now, cv, cn);
 	sm_exec_store(q, cv, cn, changes);
+	sm_progress_phase("applying changes", tuplestore_tuple_count(changes));
 
 	desc = CreateTemplateTupleDesc(APPLY_COLS);
 	for (int i = 0; i < APPLY_COLS; i++)
@@ -903,6 +905,8 @@ sm_apply_run(int64 run_id, int64 division_id, TimestampTz now, bool limited, boo
 			*added += sm_get_int64(0, 2, NULL);
 			*warned += sm_get_int64(0, 3, NULL);
 			SPI_freetuptable(SPI_tuptable);
+			done += n;
+			sm_progress_done(done, *deactivated, *added, *warned);
 		}
 		/* a tuple read back from disk lives in chunkcxt: release it first */
 		ExecClearTuple(slot);

@@ -25,7 +25,8 @@ psql -X -q -d $db -c "CALL seatmgr_sweep()" >/dev/null 2>&1 &
 ok 'wait_for 30 "[ \"\$(q -d $db -c \"SELECT status FROM seatmgr.runs\")\" = in_progress ]"' \
    "the scheduled run shows in_progress to other sessions while it runs"
 pid=$(q -d $db -c "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CALL seatmgr_sweep()%' AND pid <> pg_backend_pid()")
-ok '[ "$(q -d $db -c "SELECT phase FROM seatmgr.progress")" = "computing and applying changes" ]' "seatmgr.progress shows its phase ($pid)"
+ok '[ "$(q -d $db -c "SELECT concat_ws('"'"' '"'"', datname, trigger, preview, phase, changes_total, changes_done) FROM seatmgr.progress WHERE pid = $pid")" = "$db scheduled f applying changes 50 0" ]' \
+   "seatmgr.progress shows it applying its first chunk: 0 of 50 changes done ($pid)"
 kill -9 "$pid"
 wait 2>/dev/null
 # the postmaster restarts every backend; wait for it to accept connections again

@@ -13,7 +13,7 @@
 #     columns compared by name so that a column added by the upgrade script
 #     equals the one of the fresh install;
 #   - still works: a new membership of a paid team grants a licence.
-# About 5 seconds.
+# About 10 seconds.
 source "$(dirname "$0")/tap.sh"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,6 +61,20 @@ facts=$(q -d $A -c "SELECT format('%s licences (%s deactivated), %s runs, %s run
          (SELECT count(*) FROM seatmgr.license_events))")
 ok '[[ $facts =~ ^[1-9][0-9]*\ licences\ \([1-9][0-9]*\ deactivated\),\ 1\ runs,\ [1-9][0-9]*\ run\ changes ]]' \
    "database A holds an organization, with a real run ($facts)"
+
+# issue 12: until the update, the new library serves 0.1.0's seatmgr.progress
+# in its eight columns: a run held in "computing changes" by a session that
+# locks seatmgr.exclusions, rolled back (the data below is read after it)
+psql -X -q -d $A -c "BEGIN" -c "LOCK TABLE seatmgr.exclusions IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(4)" -c "COMMIT" \
+    >/dev/null 2>&1 &
+sleep 1
+psql -X -q -d $A -c "BEGIN" -c "SELECT count(*) FROM seatmgr_run(1)" -c "ROLLBACK" >/dev/null 2>&1 &
+wait_for 10 '[ "$(q -d $A -c "SELECT count(*) FROM seatmgr.progress")" = 1 ]'
+got=$(q -d $A -c "SELECT concat_ws(' ', pid <> pg_backend_pid(), run_id > 0, division_id, division, phase, started_at <= now(),
+                                  changes_planned, users_deactivated, users_added) FROM seatmgr.progress")
+wait
+ok '[ "$got" = "t t 1 Eng computing changes t 0 0 0" ]' \
+   "before the update, 0.1.0's seatmgr.progress shows a run in progress in its eight columns ($got)"
 
 # the data of 0.1.0: each table's rows (its 0.1.0 columns) and each sequence's position
 tables=$(q -d $A -c "SELECT tablename FROM pg_tables WHERE schemaname = 'seatmgr' ORDER BY 1")
