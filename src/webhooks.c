@@ -21,16 +21,26 @@
  */
 #include "seatmgr.h"
 
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "common/base64.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
@@ -47,9 +57,36 @@ int			sm_webhook_max_attempts = 8;
 int			sm_webhook_retry_delay = 5000;
 char	   *sm_webhook_databases = NULL;
 
-/* -1 unknown, else whether an enabled webhook exists */
-static int	has_webhooks = -1;
+/*
+ * The enabled webhooks of this database, cached per backend: what an event
+ * is matched with (R17).  Loaded on the latest snapshot when first needed,
+ * forgotten when seatmgr.webhooks changes (a relcache invalidation sent by
+ * its statement trigger, processed at the next command here, at the commit
+ * of another session there, and undone by a rollback).  The invalidation
+ * only marks the cache stale: a statement copies what it matches with.
+ */
+typedef struct Hook
+{
+	int64		webhook_id;
+	int64		domain_id;
+	bool		every_domain;	/* domain_id NULL */
+	uint32		types;			/* bits of hook_types[] (event_types NULL: all) */
+} Hook;
+
+static const char *const hook_types[] = {
+	"license.granted", "license.deactivated", "license.reactivated", "license.removed",
+	"license.waitlisted", "license.warned", "run.finished", NULL
+};
+
+static Hook *hooks = NULL;
+static int	nhooks = 0;
+static bool hooks_valid = false;
 static Oid	webhooks_relid = InvalidOid;
+
+/* seatmgr.deliveries as the outbox writes it: forgotten with its relcache entry */
+static Oid	deliveries_relid = InvalidOid;
+static Oid	deliveries_seqid = InvalidOid;
+
 /* this transaction created or re-opened deliveries: wake the worker at commit */
 static bool wake_at_commit = false;
 
@@ -57,9 +94,10 @@ static void
 webhooks_relcache_changed(Datum arg, Oid relid)
 {
 	if (!OidIsValid(relid) || relid == webhooks_relid)
-		has_webhooks = -1;
+		hooks_valid = false;
+	if (!OidIsValid(relid) || relid == deliveries_relid)
+		deliveries_relid = InvalidOid;
 }
-
 static void
 webhooks_xact_callback(XactEvent event, void *arg)
 {
@@ -97,24 +135,88 @@ sm_webhooks_init(void)
 	RegisterXactCallback(webhooks_xact_callback, NULL);
 }
 
-static SeatQuery q_has_webhooks = {
-	"SELECT EXISTS (SELECT 1 FROM seatmgr.webhooks WHERE enabled)", 0, {0}
+static SeatQuery q_hooks = {
+	"SELECT webhook_id, domain_id, event_types FROM seatmgr.webhooks WHERE enabled", 0, {0}
 };
+
+/*
+ * The enabled webhooks of this database (SPI connected): a copy in the
+ * caller's memory context, *n of them.
+ */
+static Hook *
+current_hooks(int *n)
+{
+	Hook	   *copy;
+
+	if (!hooks_valid)
+	{
+		Hook	   *loaded = NULL;
+		int			nloaded = 0;
+
+		webhooks_relid = get_relname_relid("webhooks", get_namespace_oid("seatmgr", false));
+		/* 0.1.0, before ALTER EXTENSION UPDATE, has no webhooks (nothing cached) */
+		if (!OidIsValid(webhooks_relid))
+		{
+			*n = 0;
+			return NULL;
+		}
+		/* the latest snapshot: a webhook committed before now is seen in REPEATABLE READ too */
+		sm_exec_latest(&q_hooks, NULL, NULL);
+		if (SPI_processed > 0)
+			loaded = MemoryContextAllocZero(TopMemoryContext, sizeof(Hook) * SPI_processed);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			Hook	   *h = &loaded[nloaded++];
+			bool		isnull;
+			Datum		types = sm_get(i, 3, &isnull);
+
+			h->webhook_id = sm_get_int64(i, 1, NULL);
+			h->domain_id = sm_get_int64(i, 2, &h->every_domain);
+			h->types = isnull ? ~(uint32) 0 : 0;
+			if (!isnull)
+			{
+				Datum	   *elems;
+				bool	   *nulls;
+				int			nelems;
+
+				deconstruct_array(DatumGetArrayTypeP(types), TEXTOID, -1, false, TYPALIGN_INT,
+								  &elems, &nulls, &nelems);
+				for (int e = 0; e < nelems; e++)
+				{
+					char	   *name;
+
+					if (nulls[e])
+						continue;
+					name = TextDatumGetCString(elems[e]);
+					for (int t = 0; hook_types[t]; t++)
+						if (strcmp(name, hook_types[t]) == 0)
+							h->types |= (uint32) 1 << t;
+				}
+			}
+		}
+		if (hooks)
+			pfree(hooks);
+		hooks = loaded;
+		nhooks = nloaded;
+		/* an invalidation that came in while loading leaves the cache stale */
+		hooks_valid = true;
+	}
+	*n = nhooks;
+	if (nhooks == 0)
+		return NULL;
+	copy = palloc(sizeof(Hook) * nhooks);
+	memcpy(copy, hooks, sizeof(Hook) * nhooks);
+	return copy;
+}
 
 /* Whether this database has an enabled webhook; SPI connected. */
 static bool
 webhooks_enabled(void)
 {
-	if (has_webhooks < 0)
-	{
-		webhooks_relid = get_relname_relid("webhooks", get_namespace_oid("seatmgr", false));
-		/* 0.1.0, before ALTER EXTENSION UPDATE, has no webhooks (nothing cached) */
-		if (!OidIsValid(webhooks_relid))
-			return false;
-		sm_exec(&q_has_webhooks, NULL, NULL, true, 1);
-		has_webhooks = sm_get_bool(0, 1) ? 1 : 0;
-	}
-	return has_webhooks == 1;
+	int			n;
+
+	(void) current_hooks(&n);
+	return n > 0;
 }
 
 /* the delivery worker wakes when this transaction commits */
@@ -144,28 +246,407 @@ exec_outbox(SeatQuery *q, int nargs, Datum *v, bool kept)
 		sm_webhooks_wake_at_commit();
 }
 
+/* ---------------------------------------------------------------------
+ * The deliveries of license events (R17), written in C
+ *
+ * One query (src/sql/outbox.sql) reads the statement's events with their
+ * user, division, domain and notice; each event is matched with the cached
+ * webhooks; the payload is built once per event as a JsonbValue, timestamps
+ * rendered in UTC without touching the session's TimeZone; the rows go into
+ * seatmgr.deliveries as COPY FROM writes them: table_multi_insert of up to
+ * OUTBOX_BATCH rows, then their index entries (ExecInsertIndexTuples: the
+ * unique checks and the partial index of pending rows as an INSERT would).
+ * The outbox is the only writer of these rows (no trigger of deliveries
+ * fires for them; its guard refuses other writers).
+ * ---------------------------------------------------------------------
+ */
+
 /* statements up to this many events run through a plan kept for the backend */
 #define OUTBOX_KEPT_PLAN_ROWS 100
+/* rows per table_multi_insert */
+#define OUTBOX_BATCH 1000
 
 static SeatQuery q_outbox = {OUTBOX_SQL, 0, {0}};
+
+/* the columns of outbox.sql */
+enum
+{
+	EV_EVENT_ID = 1, EV_AT, EV_USER_ID, EV_EMAIL, EV_EXTERNAL_ID, EV_DOMAIN, EV_DIVISION_ID,
+	EV_DIVISION, EV_PRODUCT, EV_EVENT, EV_SOURCE_KIND, EV_SOURCE_REF, EV_RUN_ID, EV_ACTOR,
+	EV_DOMAIN_ID, EV_NOTICE_ID, EV_DEADLINE
+};
+
+/* the columns of seatmgr.deliveries the outbox writes */
+enum
+{
+	D_DOMAIN_ID, D_DELIVERY_ID, D_WEBHOOK_ID, D_MESSAGE_ID, D_EVENT_TYPE, D_PAYLOAD, D_STATUS,
+	D_ATTEMPTS, D_NEXT_ATTEMPT_AT, D_CREATED_AT, D_NCOLS
+};
+static const char *const d_names[] = {
+	"domain_id", "delivery_id", "webhook_id", "message_id", "event_type", "payload", "status",
+	"attempts", "next_attempt_at", "created_at"
+};
+
+/* left NULL: their defaults are NULL */
+static const char *const d_null_names[] = {
+	"last_attempt_at", "last_status", "last_error", "delivered_at", NULL
+};
+
+static AttrNumber d_attnum[D_NCOLS];
+
+static void
+push_key(JsonbParseState **st, const char *key)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	(void) pushJsonbValue(st, WJB_KEY, &v);
+}
+
+static void
+push_null(JsonbParseState **st, const char *key)
+{
+	JsonbValue	v;
+
+	push_key(st, key);
+	v.type = jbvNull;
+	(void) pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+static void
+push_cstring(JsonbParseState **st, const char *key, const char *s)
+{
+	JsonbValue	v;
+
+	push_key(st, key);
+	v.type = jbvString;
+	v.val.string.val = (char *) s;
+	v.val.string.len = strlen(s);
+	(void) pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+/* column col of row as a jsonb value: null, number, string or UTC timestamp */
+static void
+push_col(JsonbParseState **st, const char *key, HeapTuple row, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(row, desc, col, &isnull);
+	Oid			type = SPI_gettypeid(desc, col);
+	JsonbValue	v;
+
+	if (isnull)
+	{
+		push_null(st, key);
+		return;
+	}
+	push_key(st, key);
+	if (type == INT8OID)
+	{
+		v.type = jbvNumeric;
+		v.val.numeric = int64_to_numeric(DatumGetInt64(d));
+	}
+	else if (type == TIMESTAMPTZOID)
+	{
+		/* as to_jsonb renders it with TimeZone UTC (SPEC section 9) */
+		static const int utc = 0;
+
+		v.type = jbvString;
+		v.val.string.val = JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, &utc);
+		v.val.string.len = strlen(v.val.string.val);
+	}
+	else if (type == TEXTOID)
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		v.type = jbvString;
+		v.val.string.val = VARDATA_ANY(t);
+		v.val.string.len = VARSIZE_ANY_EXHDR(t);
+	}
+	else
+		elog(ERROR, "seatmgr: outbox column %d has an unexpected type %u", col, type);
+	(void) pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+/* the status of the license after an event (SPEC section 7) */
+static const char *
+status_after(const char *event)
+{
+	if (strcmp(event, "granted") == 0 || strcmp(event, "reactivated") == 0 ||
+		strcmp(event, "warned") == 0)
+		return "active";
+	return event;
+}
+
+/* {"type": ..., "timestamp": at, "data": {...}} of one event */
+static Datum
+event_payload(HeapTuple row, TupleDesc desc, const char *type, const char *event)
+{
+	JsonbParseState *st = NULL;
+	JsonbValue *res;
+
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	push_cstring(&st, "type", type);
+	push_col(&st, "timestamp", row, desc, EV_AT);
+	push_key(&st, "data");
+	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	push_col(&st, "event_id", row, desc, EV_EVENT_ID);
+	push_col(&st, "user_id", row, desc, EV_USER_ID);
+	push_col(&st, "email", row, desc, EV_EMAIL);
+	push_col(&st, "external_id", row, desc, EV_EXTERNAL_ID);
+	push_col(&st, "domain", row, desc, EV_DOMAIN);
+	push_col(&st, "division_id", row, desc, EV_DIVISION_ID);
+	push_col(&st, "division", row, desc, EV_DIVISION);
+	push_col(&st, "product", row, desc, EV_PRODUCT);
+	push_cstring(&st, "status", status_after(event));
+	push_col(&st, "source_kind", row, desc, EV_SOURCE_KIND);
+	push_col(&st, "source_ref", row, desc, EV_SOURCE_REF);
+	push_col(&st, "run_id", row, desc, EV_RUN_ID);
+	push_col(&st, "actor", row, desc, EV_ACTOR);
+	if (strcmp(event, "warned") == 0)
+	{
+		push_col(&st, "notice_id", row, desc, EV_NOTICE_ID);
+		push_col(&st, "deadline", row, desc, EV_DEADLINE);
+	}
+	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
+}
+
+/* seatmgr.deliveries, its identity sequence and column numbers, looked up once */
+static Oid
+deliveries_table(void)
+{
+	if (!OidIsValid(deliveries_relid))
+	{
+		Oid			relid = get_relname_relid("deliveries", get_namespace_oid("seatmgr", false));
+		Relation	rel;
+		TupleDesc	desc;
+
+		if (!OidIsValid(relid))
+			elog(ERROR, "seatmgr: table seatmgr.deliveries is missing");
+		rel = table_open(relid, AccessShareLock);
+		desc = RelationGetDescr(rel);
+		for (int i = 0; i < D_NCOLS; i++)
+			d_attnum[i] = InvalidAttrNumber;
+		/* every column is one the outbox writes or one whose default is NULL */
+		for (int a = 0; a < desc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, a);
+			bool		known = false;
+
+			if (att->attisdropped)
+				continue;
+			for (int i = 0; i < D_NCOLS; i++)
+				if (strcmp(NameStr(att->attname), d_names[i]) == 0)
+				{
+					d_attnum[i] = att->attnum;
+					known = true;
+				}
+			for (int i = 0; d_null_names[i]; i++)
+				if (strcmp(NameStr(att->attname), d_null_names[i]) == 0)
+					known = true;
+			if (!known)
+				elog(ERROR, "seatmgr: seatmgr.deliveries has a column \"%s\" the outbox does not know",
+					 NameStr(att->attname));
+		}
+		for (int i = 0; i < D_NCOLS; i++)
+			if (d_attnum[i] == InvalidAttrNumber)
+				elog(ERROR, "seatmgr: seatmgr.deliveries has no column \"%s\"", d_names[i]);
+		deliveries_seqid = getIdentitySequence(relid, d_attnum[D_DELIVERY_ID], false);
+		table_close(rel, AccessShareLock);
+		deliveries_relid = relid;
+	}
+	return deliveries_relid;
+}
+
+typedef struct Outbox
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	BulkInsertState bistate;
+	CommandId	cid;
+	TupleTableSlot **slots;		/* OUTBOX_BATCH + one event's deliveries */
+	int			nslots;			/* created */
+	int			used;			/* filled */
+	MemoryContext batchcxt;		/* the filled slots' values */
+	uint64		written;
+} Outbox;
+
+static void
+outbox_flush(Outbox *o)
+{
+	MemoryContext old;
+
+	if (o->used == 0)
+		return;
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(o->estate));
+	table_multi_insert(o->rel, o->slots, o->used, o->cid, 0, o->bistate);
+	MemoryContextSwitchTo(old);
+	for (int i = 0; i < o->used; i++)
+	{
+		List	   *recheck = ExecInsertIndexTuples(o->rri, o->slots[i], o->estate,
+													false, false, NULL, NIL);
+
+		list_free(recheck);
+		ResetPerTupleExprContext(o->estate);
+		ExecClearTuple(o->slots[i]);
+	}
+	o->written += o->used;
+	o->used = 0;
+	MemoryContextReset(o->batchcxt);
+}
+
+/*
+ * The deliveries of the events in SPI_tuptable (outbox.sql's rows): one per
+ * event and matching webhook.  Returns how many.
+ */
+static uint64
+write_deliveries(Hook *hk, int nhk)
+{
+	SPITupleTable *tt = SPI_tuptable;
+	uint64		nrows = SPI_processed;
+	Outbox		o = {0};
+	uint8		rnd[8];
+	char		prefix[17];
+	Datum		pending = CStringGetTextDatum("pending");
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	/*
+	 * message_id: msg_, a random prefix drawn once per statement (it keeps
+	 * the ids of two databases apart), the event id and the webhook id:
+	 * unique by construction, one delivery per event and webhook
+	 */
+	if (!pg_strong_random(rnd, sizeof(rnd)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random message id")));
+	for (int i = 0; i < 8; i++)
+		snprintf(prefix + 2 * i, 3, "%02x", rnd[i]);
+
+	o.rel = table_open(deliveries_table(), RowExclusiveLock);
+	o.estate = CreateExecutorState();
+	o.rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(o.rri, o.rel, 1, NULL, 0);
+	ExecOpenIndices(o.rri, false);
+	o.cid = GetCurrentCommandId(true);
+	o.bistate = nrows > OUTBOX_KEPT_PLAN_ROWS ? GetBulkInsertState() : NULL;
+	o.batchcxt = AllocSetContextCreate(CurrentMemoryContext, "seatmgr outbox", ALLOCSET_DEFAULT_SIZES);
+	o.slots = palloc(sizeof(TupleTableSlot *) * (OUTBOX_BATCH + nhk));
+
+	for (uint64 r = 0; r < nrows; r++)
+	{
+		HeapTuple	row = tt->vals[r];
+		bool		isnull;
+		int64		domain_id;
+		char	   *event;
+		char	   *type;
+		uint32		bit = 0;
+		Datum		payload = (Datum) 0;
+		MemoryContext old;
+
+		domain_id = DatumGetInt64(SPI_getbinval(row, tt->tupdesc, EV_DOMAIN_ID, &isnull));
+		if (isnull)
+			continue;
+		/* a full batch is written between events: an event's values live in the batch's memory */
+		if (o.used >= OUTBOX_BATCH)
+			outbox_flush(&o);
+		old = MemoryContextSwitchTo(o.batchcxt);
+		event = SPI_getvalue(row, tt->tupdesc, EV_EVENT);
+		if (event == NULL)
+			elog(ERROR, "seatmgr: a license event without an event");
+		type = psprintf("license.%s", event);
+		for (int t = 0; hook_types[t]; t++)
+			if (strcmp(type, hook_types[t]) == 0)
+				bit = (uint32) 1 << t;
+		for (int h = 0; h < nhk; h++)
+		{
+			TupleTableSlot *slot;
+			Datum	   *v;
+			bool	   *n;
+			int64		event_id;
+
+			if (!(hk[h].types & bit) || (!hk[h].every_domain && hk[h].domain_id != domain_id))
+				continue;
+			if (payload == (Datum) 0)
+				payload = event_payload(row, tt->tupdesc, type, event);
+			if (o.used == o.nslots)
+			{
+				/* slots outlive the batch's memory */
+				MemoryContextSwitchTo(old);
+				o.slots[o.nslots++] = table_slot_create(o.rel, NULL);
+				MemoryContextSwitchTo(o.batchcxt);
+			}
+			slot = o.slots[o.used++];
+			ExecClearTuple(slot);
+			v = slot->tts_values;
+			n = slot->tts_isnull;
+			memset(n, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+			event_id = DatumGetInt64(SPI_getbinval(row, tt->tupdesc, EV_EVENT_ID, &isnull));
+			if (isnull)
+				elog(ERROR, "seatmgr: a license event without an event_id");
+#define SET(col, value) (v[d_attnum[col] - 1] = (value), n[d_attnum[col] - 1] = false)
+			SET(D_DOMAIN_ID, Int64GetDatum(domain_id));
+			SET(D_DELIVERY_ID, Int64GetDatum(nextval_internal(deliveries_seqid, false)));
+			SET(D_WEBHOOK_ID, Int64GetDatum(hk[h].webhook_id));
+			SET(D_MESSAGE_ID, CStringGetTextDatum(psprintf("msg_%s%llx_%llx", prefix,
+														   (unsigned long long) event_id,
+														   (unsigned long long) hk[h].webhook_id)));
+			SET(D_EVENT_TYPE, CStringGetTextDatum(type));
+			SET(D_PAYLOAD, payload);
+			SET(D_STATUS, pending);
+			SET(D_ATTEMPTS, Int32GetDatum(0));
+			SET(D_NEXT_ATTEMPT_AT, TimestampTzGetDatum(now));
+			SET(D_CREATED_AT, TimestampTzGetDatum(now));
+#undef SET
+			ExecStoreVirtualTuple(slot);
+		}
+		MemoryContextSwitchTo(old);
+	}
+	outbox_flush(&o);
+
+	for (int i = 0; i < o.nslots; i++)
+		ExecDropSingleTupleTableSlot(o.slots[i]);
+	if (o.bistate)
+	{
+		FreeBulkInsertState(o.bistate);
+		table_finish_bulk_insert(o.rel, 0);
+	}
+	ExecCloseIndices(o.rri);
+	FreeExecutorState(o.estate);
+	MemoryContextDelete(o.batchcxt);
+	table_close(o.rel, NoLock);
+	return o.written;
+}
 
 Datum
 seatmgr_events_to_outbox(PG_FUNCTION_ARGS)
 {
 	TriggerData *trig = (TriggerData *) fcinfo->context;
+	Hook	   *hk;
+	int			nhk;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
 		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
 		elog(ERROR, "seatmgr.events_to_outbox must be an AFTER STATEMENT trigger with a NEW TABLE");
-	if (has_webhooks == 0 || sm_restoring())
+	/* without an enabled webhook (known): nothing to do */
+	if ((hooks_valid && nhooks == 0) || sm_restoring() ||
+		tuplestore_tuple_count(trig->tg_newtable) == 0)
 		return PointerGetDatum(NULL);
 	SPI_connect();
-	if (webhooks_enabled() && tuplestore_tuple_count(trig->tg_newtable) > 0)
+	hk = current_hooks(&nhk);
+	if (nhk > 0)
 	{
 		if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
 			elog(ERROR, "seatmgr: could not register the transition table");
-		exec_outbox(&q_outbox, 0, NULL,
-					tuplestore_tuple_count(trig->tg_newtable) <= OUTBOX_KEPT_PLAN_ROWS);
+		if (tuplestore_tuple_count(trig->tg_newtable) <= OUTBOX_KEPT_PLAN_ROWS)
+			sm_exec(&q_outbox, NULL, NULL, false, 0);
+		else
+			sm_exec_sql(q_outbox.sql, 0, NULL, NULL, NULL);
+		if (write_deliveries(hk, nhk) > 0)
+			sm_webhooks_wake_at_commit();
 	}
 	SPI_finish();
 	return PointerGetDatum(NULL);
@@ -200,7 +681,7 @@ seatmgr_webhooks_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "seatmgr.webhooks_changed must be a trigger");
 	CacheInvalidateRelcache(trig->tg_relation);
-	has_webhooks = -1;
+	hooks_valid = false;
 	if (sm_restoring())
 		return PointerGetDatum(NULL);
 	SPI_connect();
