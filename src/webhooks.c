@@ -3,14 +3,18 @@
  *
  * Deliveries are created from the license events themselves: an AFTER
  * INSERT ... FOR EACH STATEMENT trigger on seatmgr.license_events, with the
- * statement's new rows as a transition table, runs ONE set-based INSERT
- * INTO seatmgr.deliveries (src/sql/outbox.sql), in the transaction that
- * made the change: a rolled-back change leaves no delivery, a committed one
- * is in the table before anyone can send it.  Whoever writes an event (the
- * writer row by row, a run's chunks, a batch invite) needs to know nothing
- * of webhooks.  A finished run calls sm_run_finished (run.finished).
+ * statement's new rows as a transition table, reads them once with their
+ * user, division, domain and notice (src/sql/outbox.sql) and writes the
+ * deliveries in C (write_deliveries: payloads as JsonbValues, rows by
+ * table_multi_insert and their index entries, as COPY FROM does: a tenth of
+ * the instructions of the INSERT ... SELECT it replaces), in the
+ * transaction that made the change: a rolled-back change leaves no
+ * delivery, a committed one is in the table before anyone can send it.
+ * Whoever writes an event (the writer row by row, a run's chunks, a batch
+ * invite) needs to know nothing of webhooks.  A finished run calls
+ * sm_run_finished (run.finished, one SQL statement: src/sql/run_finished.sql).
  *
- * Whether the database has an enabled webhook is cached per backend and
+ * The enabled webhooks (domain, event types) are cached per backend and
  * forgotten when seatmgr.webhooks changes (a relcache invalidation sent by
  * its statement trigger, as access.c does for seatmgr.access): without a
  * webhook an event costs one comparison.  A restore (sm_restoring) creates
