@@ -25,6 +25,7 @@
  */
 #include "seatmgr.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -39,6 +40,8 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/json.h"
@@ -46,9 +49,9 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
-#include "sql/outbox.sql.h"
 #include "sql/run_finished.sql.h"
 
 PG_FUNCTION_INFO_V1(seatmgr_events_to_outbox);
@@ -265,19 +268,38 @@ exec_outbox(SeatQuery *q, int nargs, Datum *v, bool kept)
  * ---------------------------------------------------------------------
  */
 
-/* statements up to this many events run through a plan kept for the backend */
-#define OUTBOX_KEPT_PLAN_ROWS 100
+/* statements of more events than this write through a BulkInsertState */
+#define OUTBOX_BULK_ROWS 100
 /* rows per table_multi_insert */
 #define OUTBOX_BATCH 1000
 
-static SeatQuery q_outbox = {OUTBOX_SQL, 0, {0}};
-
-/* the columns of outbox.sql */
+/* what a payload is made of: an event, its user, division, domain and notice */
 enum
 {
-	EV_EVENT_ID = 1, EV_AT, EV_USER_ID, EV_EMAIL, EV_EXTERNAL_ID, EV_DOMAIN, EV_DIVISION_ID,
+	EV_EVENT_ID, EV_AT, EV_USER_ID, EV_EMAIL, EV_EXTERNAL_ID, EV_DOMAIN, EV_DIVISION_ID,
 	EV_DIVISION, EV_PRODUCT, EV_EVENT, EV_SOURCE_KIND, EV_SOURCE_REF, EV_RUN_ID, EV_ACTOR,
-	EV_DOMAIN_ID, EV_NOTICE_ID, EV_DEADLINE
+	EV_DOMAIN_ID, EV_NOTICE_ID, EV_DEADLINE, EV_NCOLS
+};
+static const Oid ev_types[EV_NCOLS] = {
+	INT8OID, TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, INT8OID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID,
+	INT8OID, INT8OID, TIMESTAMPTZOID
+};
+
+typedef struct EventRow
+{
+	Datum		v[EV_NCOLS];
+	bool		n[EV_NCOLS];
+} EventRow;
+
+/* the columns of seatmgr.license_events an event is read from (its transition table) */
+static const int ev_from_event[] = {
+	EV_EVENT_ID, EV_AT, EV_USER_ID, EV_DIVISION_ID, EV_EVENT, EV_SOURCE_KIND, EV_SOURCE_REF,
+	EV_RUN_ID, EV_ACTOR, -1
+};
+static const char *const ev_event_names[] = {
+	"event_id", "at", "user_id", "division_id", "event", "source_kind", "source_ref",
+	"run_id", "actor", NULL
 };
 
 /* the columns of seatmgr.deliveries the outbox writes */
@@ -331,16 +353,15 @@ push_cstring(JsonbParseState **st, const char *key, const char *s)
 	(void) pushJsonbValue(st, WJB_VALUE, &v);
 }
 
-/* column col of row as a jsonb value: null, number, string or UTC timestamp */
+/* column col of an event as a jsonb value: null, number, string or UTC timestamp */
 static void
-push_col(JsonbParseState **st, const char *key, HeapTuple row, TupleDesc desc, int col)
+push_col(JsonbParseState **st, const char *key, const EventRow *e, int col)
 {
-	bool		isnull;
-	Datum		d = SPI_getbinval(row, desc, col, &isnull);
-	Oid			type = SPI_gettypeid(desc, col);
+	Datum		d = e->v[col];
+	Oid			type = ev_types[col];
 	JsonbValue	v;
 
-	if (isnull)
+	if (e->n[col])
 	{
 		push_null(st, key);
 		return;
@@ -385,33 +406,33 @@ status_after(const char *event)
 
 /* {"type": ..., "timestamp": at, "data": {...}} of one event */
 static Datum
-event_payload(HeapTuple row, TupleDesc desc, const char *type, const char *event)
+event_payload(const EventRow *e, const char *type, const char *event)
 {
 	JsonbParseState *st = NULL;
 	JsonbValue *res;
 
 	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	push_cstring(&st, "type", type);
-	push_col(&st, "timestamp", row, desc, EV_AT);
+	push_col(&st, "timestamp", e, EV_AT);
 	push_key(&st, "data");
 	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	push_col(&st, "event_id", row, desc, EV_EVENT_ID);
-	push_col(&st, "user_id", row, desc, EV_USER_ID);
-	push_col(&st, "email", row, desc, EV_EMAIL);
-	push_col(&st, "external_id", row, desc, EV_EXTERNAL_ID);
-	push_col(&st, "domain", row, desc, EV_DOMAIN);
-	push_col(&st, "division_id", row, desc, EV_DIVISION_ID);
-	push_col(&st, "division", row, desc, EV_DIVISION);
-	push_col(&st, "product", row, desc, EV_PRODUCT);
+	push_col(&st, "event_id", e, EV_EVENT_ID);
+	push_col(&st, "user_id", e, EV_USER_ID);
+	push_col(&st, "email", e, EV_EMAIL);
+	push_col(&st, "external_id", e, EV_EXTERNAL_ID);
+	push_col(&st, "domain", e, EV_DOMAIN);
+	push_col(&st, "division_id", e, EV_DIVISION_ID);
+	push_col(&st, "division", e, EV_DIVISION);
+	push_col(&st, "product", e, EV_PRODUCT);
 	push_cstring(&st, "status", status_after(event));
-	push_col(&st, "source_kind", row, desc, EV_SOURCE_KIND);
-	push_col(&st, "source_ref", row, desc, EV_SOURCE_REF);
-	push_col(&st, "run_id", row, desc, EV_RUN_ID);
-	push_col(&st, "actor", row, desc, EV_ACTOR);
+	push_col(&st, "source_kind", e, EV_SOURCE_KIND);
+	push_col(&st, "source_ref", e, EV_SOURCE_REF);
+	push_col(&st, "run_id", e, EV_RUN_ID);
+	push_col(&st, "actor", e, EV_ACTOR);
 	if (strcmp(event, "warned") == 0)
 	{
-		push_col(&st, "notice_id", row, desc, EV_NOTICE_ID);
-		push_col(&st, "deadline", row, desc, EV_DEADLINE);
+		push_col(&st, "notice_id", e, EV_NOTICE_ID);
+		push_col(&st, "deadline", e, EV_DEADLINE);
 	}
 	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
 	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
@@ -504,14 +525,107 @@ outbox_flush(Outbox *o)
 }
 
 /*
- * The deliveries of the events in SPI_tuptable (outbox.sql's rows): one per
- * event and matching webhook.  Returns how many.
+ * A unique index of a seatmgr table, probed by int8 keys on the snapshot of
+ * the outbox (as a query of the statement would see it), its columns cols
+ * read from the row found.
+ */
+typedef struct Probe
+{
+	Relation	rel;
+	Relation	idx;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	int			nkeys;
+	AttrNumber	attnums[4];
+} Probe;
+
+static void
+probe_open(Probe *p, const char *table, const char *index, int nkeys, Snapshot snapshot,
+		   const char *const *cols)
+{
+	Oid			nsp = get_namespace_oid("seatmgr", false);
+	Oid			relid = get_relname_relid(table, nsp);
+	Oid			idxid = get_relname_relid(index, nsp);
+
+	if (!OidIsValid(relid) || !OidIsValid(idxid))
+		elog(ERROR, "seatmgr: table seatmgr.%s or its index %s is missing", table, index);
+	p->rel = table_open(relid, AccessShareLock);
+	p->idx = index_open(idxid, AccessShareLock);
+	p->slot = table_slot_create(p->rel, NULL);
+	p->nkeys = nkeys;
+	p->scan = index_beginscan(p->rel, p->idx, snapshot, nkeys, 0);
+	for (int i = 0; cols[i]; i++)
+	{
+		Assert(i < lengthof(p->attnums));
+		p->attnums[i] = get_attnum(relid, cols[i]);
+		if (p->attnums[i] == InvalidAttrNumber)
+			elog(ERROR, "seatmgr: seatmgr.%s has no column \"%s\"", table, cols[i]);
+	}
+}
+
+static bool
+probe(Probe *p, const int64 *keys)
+{
+	ScanKeyData key[3];
+
+	Assert(p->nkeys <= lengthof(key));
+	for (int i = 0; i < p->nkeys; i++)
+		ScanKeyInit(&key[i], i + 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(keys[i]));
+	index_rescan(p->scan, key, p->nkeys, NULL, 0);
+	return index_getnext_slot(p->scan, ForwardScanDirection, p->slot);
+}
+
+/* the i-th of the probe's columns in the row found */
+static Datum
+probe_col(Probe *p, int i, bool *isnull)
+{
+	return slot_getattr(p->slot, p->attnums[i], isnull);
+}
+
+static void
+probe_close(Probe *p)
+{
+	if (p->rel == NULL)
+		return;
+	index_endscan(p->scan);
+	ExecDropSingleTupleTableSlot(p->slot);
+	index_close(p->idx, AccessShareLock);
+	table_close(p->rel, AccessShareLock);
+	p->rel = NULL;
+}
+
+static const char *const user_cols[] = {"email", "external_id", NULL};
+static const char *const division_cols[] = {"domain_id", "name", "product", NULL};
+static const char *const domain_cols[] = {"name", NULL};
+static const char *const notice_cols[] = {"notice_id", "deadline", "run_id", "closed_at", NULL};
+
+/*
+ * The deliveries of the events in the statement's transition table: one per
+ * event and matching webhook.  Each event is read with its user (by
+ * users_pkey), its division and domain (by their keys; looked up again only
+ * when the division changes) and, for a warned event, the notice the run
+ * opened with it, still open at the end of the run's statement (R14;
+ * notices_open_key), on a snapshot taken as a statement of the trigger
+ * would take it: after this statement's own writes.  An event whose
+ * division is gone has no delivery; one whose user is gone has email and
+ * external_id null.  Returns how many deliveries.
  */
 static uint64
-write_deliveries(Hook *hk, int nhk)
+write_deliveries(TriggerData *trig, Hook *hk, int nhk)
 {
-	SPITupleTable *tt = SPI_tuptable;
-	uint64		nrows = SPI_processed;
+	Tuplestorestate *events = trig->tg_newtable;
+	TupleTableSlot *ev = MakeSingleTupleTableSlot(RelationGetDescr(trig->tg_relation), &TTSOpsMinimalTuple);
+	AttrNumber	ev_attnums[lengthof(ev_event_names)];
+	int			readptr;
+	Snapshot	snapshot;
+	Probe		users = {0};
+	Probe		divisions = {0};
+	Probe		domains = {0};
+	Probe		notices = {0};
+	int64		division_id = -1;	/* the division (and domain) in ev_row */
+	bool		division_found = false;
+	MemoryContext stmtcxt = CurrentMemoryContext;
+	EventRow	row;
 	Outbox		o = {0};
 	uint8		rnd[8];
 	char		prefix[17];
@@ -530,37 +644,88 @@ write_deliveries(Hook *hk, int nhk)
 	for (int i = 0; i < 8; i++)
 		snprintf(prefix + 2 * i, 3, "%02x", rnd[i]);
 
+	for (int i = 0; ev_event_names[i]; i++)
+	{
+		ev_attnums[i] = get_attnum(RelationGetRelid(trig->tg_relation), ev_event_names[i]);
+		if (ev_attnums[i] == InvalidAttrNumber)
+			elog(ERROR, "seatmgr: seatmgr.license_events has no column \"%s\"", ev_event_names[i]);
+	}
+
+	/* what a query run now by SPI would see: this statement's writes too */
+	CommandCounterIncrement();
+	PushCopiedSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	snapshot = GetActiveSnapshot();
+	probe_open(&users, "users", "users_pkey", 1, snapshot, user_cols);
+	probe_open(&divisions, "divisions", "divisions_pkey", 1, snapshot, division_cols);
+	probe_open(&domains, "domains", "domains_pkey", 1, snapshot, domain_cols);
+
 	o.rel = table_open(deliveries_table(), RowExclusiveLock);
 	o.estate = CreateExecutorState();
 	o.rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(o.rri, o.rel, 1, NULL, 0);
 	ExecOpenIndices(o.rri, false);
 	o.cid = GetCurrentCommandId(true);
-	o.bistate = nrows > OUTBOX_KEPT_PLAN_ROWS ? GetBulkInsertState() : NULL;
+	o.bistate = tuplestore_tuple_count(events) > OUTBOX_BULK_ROWS ? GetBulkInsertState() : NULL;
 	o.batchcxt = AllocSetContextCreate(CurrentMemoryContext, "seatmgr outbox", ALLOCSET_DEFAULT_SIZES);
 	o.slots = palloc(sizeof(TupleTableSlot *) * (OUTBOX_BATCH + nhk));
 
-	for (uint64 r = 0; r < nrows; r++)
+	/* a read pointer of our own, as a scan of the transition table takes */
+	readptr = tuplestore_alloc_read_pointer(events, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(events, readptr);
+	tuplestore_rescan(events);
+	while (tuplestore_gettupleslot(events, true, false, ev))
 	{
-		HeapTuple	row = tt->vals[r];
-		bool		isnull;
-		int64		domain_id;
 		char	   *event;
 		char	   *type;
 		uint32		bit = 0;
 		Datum		payload = (Datum) 0;
+		int64		domain_id;
+		int64		key[3];
 		MemoryContext old;
 
-		domain_id = DatumGetInt64(SPI_getbinval(row, tt->tupdesc, EV_DOMAIN_ID, &isnull));
-		if (isnull)
-			continue;
 		/* a full batch is written between events: an event's values live in the batch's memory */
 		if (o.used >= OUTBOX_BATCH)
 			outbox_flush(&o);
+		for (int i = 0; ev_from_event[i] >= 0; i++)
+			row.v[ev_from_event[i]] = slot_getattr(ev, ev_attnums[i], &row.n[ev_from_event[i]]);
+		if (row.n[EV_EVENT_ID] || row.n[EV_USER_ID] || row.n[EV_DIVISION_ID] || row.n[EV_EVENT])
+			elog(ERROR, "seatmgr: a license event without its event_id, user_id, division_id or event");
+
+		/* the division and its domain */
+		if (DatumGetInt64(row.v[EV_DIVISION_ID]) != division_id)
+		{
+			division_id = DatumGetInt64(row.v[EV_DIVISION_ID]);
+			key[0] = division_id;
+			division_found = probe(&divisions, key);
+			if (division_found)
+			{
+				bool		isnull;
+
+				old = MemoryContextSwitchTo(stmtcxt);
+				row.v[EV_DOMAIN_ID] = probe_col(&divisions, 0, &row.n[EV_DOMAIN_ID]);
+				row.v[EV_DIVISION] = datumCopy(probe_col(&divisions, 1, &row.n[EV_DIVISION]), false, -1);
+				row.v[EV_PRODUCT] = probe_col(&divisions, 2, &row.n[EV_PRODUCT]);
+				if (!row.n[EV_PRODUCT])
+					row.v[EV_PRODUCT] = datumCopy(row.v[EV_PRODUCT], false, -1);
+				key[0] = DatumGetInt64(row.v[EV_DOMAIN_ID]);
+				division_found = !row.n[EV_DOMAIN_ID] && probe(&domains, key);
+				if (division_found)
+				{
+					row.v[EV_DOMAIN] = probe_col(&domains, 0, &isnull);
+					row.n[EV_DOMAIN] = isnull;
+					if (!isnull)
+						row.v[EV_DOMAIN] = datumCopy(row.v[EV_DOMAIN], false, -1);
+				}
+				MemoryContextSwitchTo(old);
+			}
+		}
+		if (!division_found)
+			continue;
+		domain_id = DatumGetInt64(row.v[EV_DOMAIN_ID]);
+
 		old = MemoryContextSwitchTo(o.batchcxt);
-		event = SPI_getvalue(row, tt->tupdesc, EV_EVENT);
-		if (event == NULL)
-			elog(ERROR, "seatmgr: a license event without an event");
+		event = TextDatumGetCString(row.v[EV_EVENT]);
 		type = psprintf("license.%s", event);
 		for (int t = 0; hook_types[t]; t++)
 			if (strcmp(type, hook_types[t]) == 0)
@@ -570,12 +735,51 @@ write_deliveries(Hook *hk, int nhk)
 			TupleTableSlot *slot;
 			Datum	   *v;
 			bool	   *n;
-			int64		event_id;
+			int64		event_id = DatumGetInt64(row.v[EV_EVENT_ID]);
 
 			if (!(hk[h].types & bit) || (!hk[h].every_domain && hk[h].domain_id != domain_id))
 				continue;
 			if (payload == (Datum) 0)
-				payload = event_payload(row, tt->tupdesc, type, event);
+			{
+				/* the user, and a warned event's notice */
+				key[0] = DatumGetInt64(row.v[EV_USER_ID]);
+				row.n[EV_EMAIL] = row.n[EV_EXTERNAL_ID] = true;
+				if (probe(&users, key))
+				{
+					row.v[EV_EMAIL] = probe_col(&users, 0, &row.n[EV_EMAIL]);
+					row.v[EV_EXTERNAL_ID] = probe_col(&users, 1, &row.n[EV_EXTERNAL_ID]);
+				}
+				row.n[EV_NOTICE_ID] = row.n[EV_DEADLINE] = true;
+				if (strcmp(event, "warned") == 0 && !row.n[EV_RUN_ID])
+				{
+					bool		isnull;
+
+					if (notices.rel == NULL)
+					{
+						/* the probe outlives the batch's memory */
+						MemoryContextSwitchTo(stmtcxt);
+						probe_open(&notices, "notices", "notices_open_key", 3, snapshot, notice_cols);
+						MemoryContextSwitchTo(o.batchcxt);
+					}
+					key[0] = domain_id;
+					key[1] = division_id;
+					key[2] = DatumGetInt64(row.v[EV_USER_ID]);
+					if (probe(&notices, key))
+					{
+						Datum		run_id = probe_col(&notices, 2, &isnull);
+						bool		same_run = !isnull && DatumGetInt64(run_id) == DatumGetInt64(row.v[EV_RUN_ID]);
+						bool		open;
+
+						(void) probe_col(&notices, 3, &open);	/* closed_at IS NULL */
+						if (same_run && open)
+						{
+							row.v[EV_NOTICE_ID] = probe_col(&notices, 0, &row.n[EV_NOTICE_ID]);
+							row.v[EV_DEADLINE] = probe_col(&notices, 1, &row.n[EV_DEADLINE]);
+						}
+					}
+				}
+				payload = event_payload(&row, type, event);
+			}
 			if (o.used == o.nslots)
 			{
 				/* slots outlive the batch's memory */
@@ -588,9 +792,6 @@ write_deliveries(Hook *hk, int nhk)
 			v = slot->tts_values;
 			n = slot->tts_isnull;
 			memset(n, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-			event_id = DatumGetInt64(SPI_getbinval(row, tt->tupdesc, EV_EVENT_ID, &isnull));
-			if (isnull)
-				elog(ERROR, "seatmgr: a license event without an event_id");
 #define SET(col, value) (v[d_attnum[col] - 1] = (value), n[d_attnum[col] - 1] = false)
 			SET(D_DOMAIN_ID, Int64GetDatum(domain_id));
 			SET(D_DELIVERY_ID, Int64GetDatum(nextval_internal(deliveries_seqid, false)));
@@ -610,6 +811,7 @@ write_deliveries(Hook *hk, int nhk)
 		MemoryContextSwitchTo(old);
 	}
 	outbox_flush(&o);
+	tuplestore_select_read_pointer(events, 0);
 
 	for (int i = 0; i < o.nslots; i++)
 		ExecDropSingleTupleTableSlot(o.slots[i]);
@@ -622,6 +824,12 @@ write_deliveries(Hook *hk, int nhk)
 	FreeExecutorState(o.estate);
 	MemoryContextDelete(o.batchcxt);
 	table_close(o.rel, NoLock);
+	probe_close(&users);
+	probe_close(&divisions);
+	probe_close(&domains);
+	probe_close(&notices);
+	PopActiveSnapshot();
+	ExecDropSingleTupleTableSlot(ev);
 	return o.written;
 }
 
@@ -643,13 +851,7 @@ seatmgr_events_to_outbox(PG_FUNCTION_ARGS)
 	hk = current_hooks(&nhk);
 	if (nhk > 0)
 	{
-		if (SPI_register_trigger_data(trig) != SPI_OK_TD_REGISTER)
-			elog(ERROR, "seatmgr: could not register the transition table");
-		if (tuplestore_tuple_count(trig->tg_newtable) <= OUTBOX_KEPT_PLAN_ROWS)
-			sm_exec(&q_outbox, NULL, NULL, false, 0);
-		else
-			sm_exec_sql(q_outbox.sql, 0, NULL, NULL, NULL);
-		if (write_deliveries(hk, nhk) > 0)
+		if (write_deliveries(trig, hk, nhk) > 0)
 			sm_webhooks_wake_at_commit();
 	}
 	SPI_finish();
