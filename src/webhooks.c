@@ -702,14 +702,23 @@ write_deliveries(TriggerData *trig, Hook *hk, int nhk)
 			{
 				bool		isnull;
 
+				/* copied: the probes' rows change with the next key */
 				old = MemoryContextSwitchTo(stmtcxt);
-				row.v[EV_DOMAIN_ID] = probe_col(&divisions, 0, &row.n[EV_DOMAIN_ID]);
-				row.v[EV_DIVISION] = datumCopy(probe_col(&divisions, 1, &row.n[EV_DIVISION]), false, -1);
-				row.v[EV_PRODUCT] = probe_col(&divisions, 2, &row.n[EV_PRODUCT]);
-				if (!row.n[EV_PRODUCT])
-					row.v[EV_PRODUCT] = datumCopy(row.v[EV_PRODUCT], false, -1);
-				key[0] = DatumGetInt64(row.v[EV_DOMAIN_ID]);
-				division_found = !row.n[EV_DOMAIN_ID] && probe(&domains, key);
+				for (int c = 0; c < 3; c++)
+				{
+					static const int cols[] = {EV_DOMAIN_ID, EV_DIVISION, EV_PRODUCT};
+
+					row.v[cols[c]] = probe_col(&divisions, c, &isnull);
+					row.n[cols[c]] = isnull;
+					if (!isnull && cols[c] != EV_DOMAIN_ID)
+						row.v[cols[c]] = datumCopy(row.v[cols[c]], false, -1);
+				}
+				division_found = false;
+				if (!row.n[EV_DOMAIN_ID])
+				{
+					key[0] = DatumGetInt64(row.v[EV_DOMAIN_ID]);
+					division_found = probe(&domains, key);
+				}
 				if (division_found)
 				{
 					row.v[EV_DOMAIN] = probe_col(&domains, 0, &isnull);
