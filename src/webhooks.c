@@ -3,11 +3,12 @@
  *
  * Deliveries are created from the license events themselves: an AFTER
  * INSERT ... FOR EACH STATEMENT trigger on seatmgr.license_events, with the
- * statement's new rows as a transition table, reads them once with their
- * user, division, domain and notice (src/sql/outbox.sql) and writes the
- * deliveries in C (write_deliveries: payloads as JsonbValues, rows by
- * table_multi_insert and their index entries, as COPY FROM does: a tenth of
- * the instructions of the INSERT ... SELECT it replaces), in the
+ * statement's new rows as a transition table, writes the deliveries in C
+ * (write_deliveries: each event's user, division, domain and notice found
+ * by index probes, payloads built as JsonbValues, rows written by
+ * table_multi_insert with their index entries, as COPY FROM does; no SPI
+ * statement: 0.59x the instructions of the INSERT ... SELECT it replaced
+ * for a 10,000-event statement, 0.31x for a one-event one), in the
  * transaction that made the change: a rolled-back change leaves no
  * delivery, a committed one is in the table before anyone can send it.
  * Whoever writes an event (the writer row by row, a run's chunks, a batch
