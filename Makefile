@@ -24,7 +24,7 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 REGRESS = seatmgr_basic seatmgr_errors seatmgr_money seatmgr_notices seatmgr_native seatmgr_sv
 REGRESS_OPTS = --inputdir=test
 
-ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs answer_vs_run undo_vs_run progress
+ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs answer_vs_run undo_vs_run progress webhook_cache
 
 # Long statements live in src/sql/*.sql, readable, and are compiled in as
 # string macros (src/sql/NAME.sql.h defines NAME_SQL): see docs/rules.md.

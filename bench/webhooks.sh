@@ -18,6 +18,7 @@ set -euo pipefail
 N=${1:-10000}
 PORT=${SEATMGR_HOOK_PORT:-5630}
 db=seatmgr_hook_bench
+tmp=$(mktemp -d)   # the rounds' figures (several benches may share /tmp)
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $db "$@"; }
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
@@ -49,25 +50,26 @@ setup_floor() { q -c "ALTER TABLE seatmgr.license_events DISABLE TRIGGER seatmgr
 setup_none()  { q -c "ALTER TABLE seatmgr.license_events ENABLE TRIGGER seatmgr_outbox" -c "UPDATE seatmgr.webhooks SET enabled = false"; }
 setup_one()   { q -c "UPDATE seatmgr.webhooks SET enabled = true"; }
 invite_ms >/dev/null   # warm-up
-: > /tmp/seatmgr_hook_bench.txt
+: > $tmp/bench.txt
 for r in 1 2 3 4 5; do
     for c in floor none one; do
         setup_$c
-        echo "$c $(invite_ms)" >> /tmp/seatmgr_hook_bench.txt
+        echo "$c $(invite_ms)" >> $tmp/bench.txt
     done
 done
-floor=$(awk '$1 == "floor" {print $2}' /tmp/seatmgr_hook_bench.txt | median)
-none=$(awk '$1 == "none" {print $2}' /tmp/seatmgr_hook_bench.txt | median)
-one=$(awk '$1 == "one" {print $2}' /tmp/seatmgr_hook_bench.txt | median)
+floor=$(awk '$1 == "floor" {print $2}' $tmp/bench.txt | median)
+none=$(awk '$1 == "none" {print $2}' $tmp/bench.txt | median)
+one=$(awk '$1 == "one" {print $2}' $tmp/bench.txt | median)
 echo "bulk invite of $N users (medians of 5 interleaved rounds, ms): outbox trigger disabled $floor, no enabled webhook $none, one webhook $one"
+for c in floor none one; do echo "  $c, every round: $(awk -v c=$c '$1 == c {printf "%s ", $2}' $tmp/bench.txt)"; done
 awk -v f="$floor" -v n="$none" -v o="$one" 'BEGIN { printf "  no enabled webhook: %+.1f%% over the floor; one webhook: %+.1f%% over the floor\n", (n/f-1)*100, (o/f-1)*100 }'
 setup_one
 
 # the worker's throughput to a local receiver answering 204
 node -e "require('http').createServer((q, s) => { q.resume(); q.on('end', () => s.writeHead(204).end()); })
-          .listen($PORT, '127.0.0.1', () => console.log('up'))" > /tmp/seatmgr_hook_bench_recv.out 2>&1 &
+          .listen($PORT, '127.0.0.1', () => console.log('up'))" > $tmp/bench_recv.out 2>&1 &
 recv=$!
-trap 'kill $recv 2>/dev/null' EXIT
+trap 'kill $recv 2>/dev/null; rm -rf "$tmp"' EXIT
 sleep 1
 
 # 3. single-invite transactions (the way an application invites): N
@@ -77,7 +79,7 @@ sleep 1
 #    shares the 2 cores); interleaved, 3 rounds, medians of the tps
 q -c "CREATE SEQUENCE IF NOT EXISTS public.bench_q"
 printf '%s\n' "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT :team, pg_catalog.nextval('public.bench_q')" \
-    > /tmp/seatmgr_hook_bench_one.sql
+    > $tmp/bench_one.sql
 # hold WORKER: "off" keeps the delivery worker off this database
 # (seatmgr.database_names names another one: the deliveries wait), "on" lets it serve
 hold() {
@@ -94,25 +96,26 @@ single_tps() {  # single_tps ENABLED: tps of N single invites into a new team
     div=$(q -c "INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'pgbench ' || clock_timestamp()) RETURNING division_id")
     team=$(q -c "INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, $div, 'T') RETURNING team_id")
     q -c "ALTER SEQUENCE public.bench_q RESTART WITH 1"
-    pgbench -n -c 4 -j 2 -t $((N / 4)) -D team=$team -f /tmp/seatmgr_hook_bench_one.sql $db 2>&1 \
+    pgbench -n -c 4 -j 2 -t $((N / 4)) -D team=$team -f $tmp/bench_one.sql $db 2>&1 \
         | sed -n 's/^tps = \([0-9.]*\).*/\1/p'
 }
-: > /tmp/seatmgr_hook_bench_tps.txt
+: > $tmp/bench_tps.txt
 for r in 1 2 3; do
-    echo "none $(single_tps false)" >> /tmp/seatmgr_hook_bench_tps.txt
-    echo "one $(single_tps true)" >> /tmp/seatmgr_hook_bench_tps.txt
+    echo "none $(single_tps false)" >> $tmp/bench_tps.txt
+    echo "one $(single_tps true)" >> $tmp/bench_tps.txt
     hold off
-    echo "held $(single_tps true)" >> /tmp/seatmgr_hook_bench_tps.txt
+    echo "held $(single_tps true)" >> $tmp/bench_tps.txt
     hold on
 done
 # the held rounds' deliveries wait for a commit that wakes a worker: a
 # webhook enabled again does
 q -c "UPDATE seatmgr.webhooks SET enabled = false" -c "UPDATE seatmgr.webhooks SET enabled = true"
 until [ "$(q -c "SELECT count(*) FROM seatmgr.deliveries WHERE status = 'pending'")" = 0 ]; do sleep 0.1; done
-tnone=$(awk '$1 == "none" {print $2}' /tmp/seatmgr_hook_bench_tps.txt | median)
-tone=$(awk '$1 == "one" {print $2}' /tmp/seatmgr_hook_bench_tps.txt | median)
-theld=$(awk '$1 == "held" {print $2}' /tmp/seatmgr_hook_bench_tps.txt | median)
+tnone=$(awk '$1 == "none" {print $2}' $tmp/bench_tps.txt | median)
+tone=$(awk '$1 == "one" {print $2}' $tmp/bench_tps.txt | median)
+theld=$(awk '$1 == "held" {print $2}' $tmp/bench_tps.txt | median)
 echo "$N single-invite transactions, pgbench -c 4 (medians of 3 interleaved rounds, tps): no enabled webhook $tnone, one webhook $tone (worker sending meanwhile), one webhook $theld (worker held off: what the transaction itself pays)"
+for c in none one held; do echo "  $c, every round: $(awk -v c=$c '$1 == c {printf "%s ", $2}' $tmp/bench_tps.txt)"; done
 awk -v n="$tnone" -v o="$tone" -v h="$theld" 'BEGIN { printf "  one webhook: %+.1f%% time per invite with the worker sending on the same cores, %+.1f%% in the transaction itself\n", (n/o-1)*100, (n/h-1)*100 }'
 q -c "DELETE FROM seatmgr.deliveries"
 start=$(date +%s.%N)

@@ -232,5 +232,41 @@ SELECT is((SELECT count(*) FROM seatmgr.deliveries WHERE webhook_id = 1), 0::big
           'R17: a deleted webhook takes its deliveries with it');
 SELECT ok((SELECT count(*) FROM seatmgr.deliveries) > 0, '... and only its own');
 
+-- the outbox builds payloads in C (src/webhooks.c): each is the documented
+-- shape as SQL builds it (jsonb_build_object, timestamps rendered in UTC),
+-- equal as jsonb and as text whatever the session's TimeZone; a statement
+-- of 4,400 deliveries goes through several batches
+SET TimeZone = 'Asia/Kolkata';
+INSERT INTO seatmgr.users (domain_id, email, external_id)
+  SELECT 1, 'bulk' || i || '@acme.com', CASE WHEN i % 2 = 0 THEN 'ext-' || i END FROM generate_series(1, 1100) i;
+INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, 1, 'Bulk');
+SELECT count(*) AS before FROM seatmgr.deliveries \gset
+INSERT INTO seatmgr.team_members (team_id, user_id)
+  SELECT t.team_id, u.user_id FROM seatmgr.users u, seatmgr.teams t WHERE u.email LIKE 'bulk%' AND t.name = 'Bulk';
+SELECT is((SELECT count(*) FROM seatmgr.webhooks WHERE enabled AND (domain_id IS NULL OR domain_id = 1)
+             AND (event_types IS NULL OR 'license.granted' = ANY (event_types))), 4::bigint, '... four webhooks match');
+SELECT is((SELECT count(*) FROM seatmgr.deliveries) - :before, 4400::bigint,
+          'R17: one bulk invite of 1,100 users: one delivery per event and matching webhook (4 each), several batches');
+SELECT is((SELECT count(DISTINCT message_id) FROM seatmgr.deliveries), (SELECT count(*) FROM seatmgr.deliveries),
+          'R17: every delivery of a bulk invite has its own message_id');
+SELECT ok((SELECT bool_and(payload->>'timestamp' ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$') FROM seatmgr.deliveries),
+          'R17: timestamps are rendered in UTC whatever the session''s TimeZone');
+SET TimeZone = 'UTC';
+SELECT is((SELECT count(*) FROM seatmgr.deliveries d JOIN seatmgr.license_events ev
+             ON ev.event_id = (d.payload->'data'->>'event_id')::bigint
+           JOIN seatmgr.divisions v ON v.division_id = ev.division_id
+           JOIN seatmgr.domains dm ON dm.domain_id = v.domain_id
+           LEFT JOIN seatmgr.users u ON u.user_id = ev.user_id
+          WHERE ev.event <> 'warned'
+            AND d.payload::text IS NOT DISTINCT FROM jsonb_build_object(
+                  'type', 'license.' || ev.event, 'timestamp', ev.at, 'data', jsonb_build_object(
+                  'event_id', ev.event_id, 'user_id', ev.user_id, 'email', u.email, 'external_id', u.external_id,
+                  'domain', dm.name, 'division_id', ev.division_id, 'division', v.name, 'product', v.product,
+                  'status', CASE ev.event WHEN 'granted' THEN 'active' WHEN 'reactivated' THEN 'active' ELSE ev.event END,
+                  'source_kind', ev.source_kind, 'source_ref', ev.source_ref, 'run_id', ev.run_id, 'actor', ev.actor))::text),
+          (SELECT count(*) FROM seatmgr.deliveries WHERE event_type LIKE 'license.%' AND event_type <> 'license.warned'),
+          'R17: every license payload is byte for byte the documented shape built by SQL (jsonb, UTC timestamps)');
+RESET TimeZone;
+
 SELECT * FROM finish();
 ROLLBACK;
