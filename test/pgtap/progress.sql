@@ -53,15 +53,15 @@ SELECT is((SELECT count(*)::int FROM seatmgr.progress), 0, 'issue 12: seatmgr.pr
 
 -- hold both runs in "computing changes": their change set reads seatmgr.exclusions
 \o /dev/null
-SELECT dblink_connect('hold', 'dbname=' || current_database());
+SELECT dblink_connect('hold', 'dbname=' || current_database() || ' port=' || current_setting('port') || ' host=' || split_part(current_setting('unix_socket_directories'), ',', 1));
 SELECT dblink_exec('hold', 'BEGIN');
 SELECT dblink_exec('hold', 'LOCK TABLE seatmgr.exclusions IN ACCESS EXCLUSIVE MODE');
-SELECT dblink_connect('hold2', 'dbname=seatmgr_tap_progress2');
+SELECT dblink_connect('hold2', 'dbname=seatmgr_tap_progress2' || ' port=' || current_setting('port') || ' host=' || split_part(current_setting('unix_socket_directories'), ',', 1));
 SELECT dblink_exec('hold2', 'BEGIN');
 SELECT dblink_exec('hold2', 'LOCK TABLE seatmgr.exclusions IN ACCESS EXCLUSIVE MODE');
-SELECT dblink_connect('run', 'dbname=' || current_database());
+SELECT dblink_connect('run', 'dbname=' || current_database() || ' port=' || current_setting('port') || ' host=' || split_part(current_setting('unix_socket_directories'), ',', 1));
 SELECT dblink_send_query('run', 'SELECT count(*) FROM seatmgr_run(1)');
-SELECT dblink_connect('run2', 'dbname=seatmgr_tap_progress2');
+SELECT dblink_connect('run2', 'dbname=seatmgr_tap_progress2' || ' port=' || current_setting('port') || ' host=' || split_part(current_setting('unix_socket_directories'), ',', 1));
 SELECT dblink_send_query('run2', 'SELECT count(*) FROM seatmgr_run(1, preview => true)');
 DO $$
 BEGIN
