@@ -11,7 +11,7 @@
 # active licenses, a share with oneself), 42704 and 23503 (no such license or
 # id), 2BP01 (removal of a group-held license), 55000 (unpaid division) and
 # 40001 (REPEATABLE READ).
-#   LOAD_SECONDS=20 prove --exec bash t/load.t      (a shorter run)
+#   LOAD_SECONDS=20 make prove_installcheck PROVE_TESTS=t/load.pl   (a shorter run)
 #   LOAD_KEEP=1: keep the database (and the temporary directory) to look into a failure
 #   LOAD_HOT=N: the hot spot, users 1..N (default 20), that a quarter of the
 #   statements aim at; small enough that a removal and a leave of the same
@@ -21,7 +21,7 @@ source "$(dirname "$0")/tap.sh"
 diag_lines() { printf '%s\n' "$@" | sed 's/^/# /'; }
 echo "1..10"
 db=seatmgr_load_test
-dir=$(cd "$(dirname "$0")" && pwd)
+dir=$(cd "$(dirname "$0")/.." && pwd)
 secs=${LOAD_SECONDS:-120}
 PGBENCH=pgbench
 command -v pgbench >/dev/null || PGBENCH=/usr/lib/postgresql/15/bin/pgbench

@@ -436,7 +436,7 @@ must=$(q -d $db -c "SELECT count(*) FROM fuzz.inputs WHERE must_refuse")
 ok '[ -z "$accepted" ]' "every input that must be refused ($must: NULL in NOT NULL columns and arguments, infinite or future times, intervals over 100 years or not positive, bad seat_price and seat_limit, unknown and cross-domain ids, malformed names) is refused"
 [ -n "$accepted" ] && diag_lines "must be refused but were not ($(printf '%s\n' "$accepted" | wc -l)):" "$accepted"
 
-violations=$(q -d $db -f "$(dirname "$0")/invariants.sql" 2>&1)
+violations=$(q -d $db -f "$(dirname "$0")/../invariants.sql" 2>&1)
 ok '[ -z "$violations" ]' "the invariants hold afterwards (t/invariants.sql)"
 [ -n "$violations" ] && diag_lines "invariants violated (invariant|violations|examples):" "$violations"
 

@@ -16,7 +16,7 @@
 # About 5 seconds.
 source "$(dirname "$0")/tap.sh"
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -1,0 +1,170 @@
+# What the Perl TAP tests of seatmgr (t/*.pl) share: each test starts its own
+# node (PostgreSQL::Test::Cluster) with pg_cron and seatmgr preloaded, as any
+# non-root user, from `make prove_installcheck` or `make installcheck`.
+#   use FindBin; use lib $FindBin::RealBin; use SeatmgrTest;
+package SeatmgrTest;
+
+use strict;
+use warnings;
+use Cwd ();
+use File::Basename ();
+use IPC::Run ();
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use TAP::Parser;
+use Test::More;
+use Time::HiRes qw(usleep);
+use Exporter 'import';
+
+our @EXPORT = qw(seatmgr_node query wait_for run_sh hook_ports start_receiver received $SRCDIR);
+
+# the checkout: t/'s parent (make runs prove in $(srcdir); TESTDIR is where tmp_check goes)
+our $SRCDIR = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/..');
+
+# PostgreSQL::Test::Utils clears PGUSER: every node's superuser is postgres,
+# whoever runs the test, as on the cluster of scripts/test.sh.
+$ENV{PGUSER} = 'postgres';
+
+# seatmgr_node(NAME, conf => 'more postgresql.conf'): a started node with
+# pg_cron and seatmgr preloaded; pg_cron reaches it through its socket.  Its
+# PGHOST, PGPORT and PGDATA are exported for psql, pgbench and the scripts.
+sub seatmgr_node
+{
+	my ($name, %opt) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(extra => [ '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8' ]);
+	my $socket = $node->host;
+	# restart_after_crash: the crash tests kill backends and workers with
+	# SIGKILL and expect the postmaster to restart them (Cluster.pm turns it off)
+	$node->append_conf('postgresql.conf', <<"CONF");
+shared_preload_libraries = 'pg_cron,seatmgr'
+cron.database_name = 'postgres'
+cron.host = '$socket'
+max_prepared_transactions = 10
+restart_after_crash = on
+log_statement = none
+CONF
+	$node->append_conf('postgresql.conf', $opt{conf}) if defined $opt{conf};
+	$node->start;
+	$ENV{PGHOST} = $node->host;
+	$ENV{PGPORT} = $node->port;
+	$ENV{PGDATA} = $node->data_dir;
+	return $node;
+}
+
+# query(NODE, DB, SQL): the output of SQL (psql -XAtq, stops at the first error; dies on it)
+sub query
+{
+	my ($node, $db, $sql) = @_;
+	return $node->safe_psql($db, $sql);
+}
+
+# wait_for(SECONDS, CODE): calls CODE every second until it returns true;
+# true if it did within SECONDS
+sub wait_for
+{
+	my ($secs, $code) = @_;
+	my $deadline = time() + $secs;
+	while (1)
+	{
+		my $r = eval { $code->() };
+		return 1 if $r;
+		return 0 if time() >= $deadline;
+		sleep 1;
+	}
+}
+
+# run_sh(NODE, NAME): runs the bash test t/sh/NAME.sh against NODE and turns
+# every TAP line it prints into a Test::More result of this test, with the
+# same description; its comments become notes, a "Bail out!" bails out.
+sub run_sh
+{
+	my ($node, $name) = @_;
+	my $script = "$SRCDIR/t/sh/$name.sh";
+	local $ENV{SEATMGR_LOG} = $node->logfile;
+	my $parser = TAP::Parser->new({ exec => [ 'bash', $script ] });
+	my $planned;
+	while (my $r = $parser->next)
+	{
+		if ($r->is_test)
+		{
+			my $desc = $r->description;
+			$desc =~ s/^- //;
+			ok($r->is_actual_ok, $desc);
+		}
+		elsif ($r->is_plan)
+		{
+			$planned = $r->tests_planned;
+		}
+		elsif ($r->is_bailout)
+		{
+			BAIL_OUT("t/sh/$name.sh: " . $r->explanation);
+		}
+		elsif ($r->is_comment)
+		{
+			note($r->comment =~ s/^#\s?//r);
+		}
+		else
+		{
+			note($r->as_string);
+		}
+	}
+	is($parser->exit, 0, "t/sh/$name.sh exits 0");
+	is($parser->tests_run, $planned, "t/sh/$name.sh ran the tests it planned");
+	return;
+}
+
+# The webhook receiver (t/webhook/receiver.js), run by node with the
+# standardwebhooks package that scripts/common.sh's install_node puts in
+# t/webhook/node_modules (npm ci).  Without node or that package the test
+# is skipped, saying why.
+our $HOOKDIR = "$SRCDIR/t/webhook";
+
+# hook_ports(N): N ports on 127.0.0.1, SEATMGR_HOOK_PORT and the ones after
+# it when that is set (scripts/test.sh), free ones otherwise
+sub hook_ports
+{
+	my ($n) = @_;
+	plan skip_all => 'node is not installed (scripts/common.sh install_node installs it)'
+	  unless grep { -x "$_/node" } split /:/, $ENV{PATH};
+	plan skip_all =>
+	  "$HOOKDIR/node_modules lacks standardwebhooks: run `npm ci` in t/webhook (scripts/test.sh does)"
+	  unless -d "$HOOKDIR/node_modules/standardwebhooks";
+	my $base = $ENV{SEATMGR_HOOK_PORT};
+	return map { $base ? $base + $_ : PostgreSQL::Test::Cluster::get_free_port() } 0 .. $n - 1;
+}
+
+# start_receiver(PORT, DIR, SCRIPT): node SCRIPT (receiver.js by default) on
+# 127.0.0.1:PORT, logging to DIR/log and verifying with the secrets in
+# DIR/secrets; returns its IPC::Run handle once it listens
+sub start_receiver
+{
+	my ($port, $dir, %opt) = @_;
+	my $script = $opt{script} // 'receiver.js';
+	local $ENV{LOG}          = "$dir/log";
+	local $ENV{SECRETS_FILE} = "$dir/secrets";
+	my %env = %{ $opt{env} // {} };
+	local @ENV{ keys %env } = values %env;
+	my $out = $opt{out} // "$dir/receiver.out";
+	my $h = IPC::Run::start([ 'node', "$HOOKDIR/$script", $port ],
+		'<', \undef, '>', $out, '2>&1', init => sub { chdir $HOOKDIR });
+	wait_for(20, sub { slurp_file($out) =~ /listening/ })
+	  if $script eq 'receiver.js';
+	return $h;
+}
+
+# received(NODE, DB, DIR): loads the receiver's log (DIR/log) into table
+# public.recv(line jsonb) of DB
+sub received
+{
+	my ($node, $db, $dir) = @_;
+	query($node, $db, <<"SQL");
+SET client_min_messages = warning;
+CREATE TABLE IF NOT EXISTS public.recv (line jsonb);
+TRUNCATE public.recv;
+\\copy public.recv (line) FROM '$dir/log' WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')
+SQL
+	return;
+}
+
+1;
