@@ -51,7 +51,7 @@ install_locale() {
     locale-gen >/dev/null
 }
 
-# Node and the webhook verifier of t/webhooks.t (the standardwebhooks package
+# Node and the webhook verifier of t/webhooks.pl (the standardwebhooks package
 # from npm, pinned by t/webhook/package-lock.json)
 install_node() {
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
