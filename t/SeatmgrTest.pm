@@ -25,12 +25,13 @@ our $SRCDIR = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '
 # whoever runs the test, as on the cluster of scripts/test.sh.
 $ENV{PGUSER} = 'postgres';
 
-# seatmgr_node(NAME, conf => 'more postgresql.conf'): a started node with
+# seatmgr_node(NAME): a started node with
 # pg_cron and seatmgr preloaded; pg_cron reaches it through its socket.  Its
-# PGHOST, PGPORT and PGDATA are exported for psql, pgbench and the scripts.
+# PGHOST, PGPORT and PGDATA are exported for psql, pgbench and the scripts,
+# and its installation's bindir comes first in PATH.
 sub seatmgr_node
 {
-	my ($name, %opt) = @_;
+	my ($name) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(extra => [ '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8' ]);
 	my $socket = $node->host;
@@ -44,11 +45,12 @@ max_prepared_transactions = 10
 restart_after_crash = on
 log_statement = none
 CONF
-	$node->append_conf('postgresql.conf', $opt{conf}) if defined $opt{conf};
 	$node->start;
 	$ENV{PGHOST} = $node->host;
 	$ENV{PGPORT} = $node->port;
 	$ENV{PGDATA} = $node->data_dir;
+	# the client programs (psql, pg_dump, pgbench...) of the node's installation
+	$ENV{PATH} = $node->config_data('--bindir') . ":$ENV{PATH}";
 	return $node;
 }
 
@@ -81,7 +83,6 @@ sub run_sh
 {
 	my ($node, $name) = @_;
 	my $script = "$SRCDIR/t/sh/$name.sh";
-	local $ENV{SEATMGR_LOG} = $node->logfile;
 	my $parser = TAP::Parser->new({ exec => [ 'bash', $script ] });
 	my $planned;
 	while (my $r = $parser->next)

@@ -22,7 +22,7 @@
 # (the plain dump without its "SET row_security = off;") must fail or be
 # identical: never silently different.  About 7 seconds.
 source "$(dirname "$0")/tap.sh"
-export PATH=/usr/lib/postgresql/15/bin:$PATH
+# psql, pg_dump and pg_restore are those of the server under test: t/*.pl puts its bindir first in PATH
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
