@@ -16,7 +16,7 @@ use Test::More;
 use Time::HiRes qw(usleep);
 use Exporter 'import';
 
-our @EXPORT = qw(seatmgr_node query wait_for run_sh hook_ports start_receiver received $SRCDIR);
+our @EXPORT = qw(seatmgr_node query query_all wait_for run_sh hook_ports start_receiver received $SRCDIR);
 
 # the checkout: t/'s parent (make runs prove in $(srcdir); TESTDIR is where tmp_check goes)
 our $SRCDIR = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/..');
@@ -59,6 +59,16 @@ sub query
 {
 	my ($node, $db, $sql) = @_;
 	return $node->safe_psql($db, $sql);
+}
+
+# query_all(NODE, DB, SQL, PSQL OPTIONS...): what psql prints, its errors
+# included (psql -XAtq, stops at the first error; never dies)
+sub query_all
+{
+	my ($node, $db, $sql, @opts) = @_;
+	my ($out, $err) = ('', '');
+	$node->psql($db, $sql, stdout => \$out, stderr => \$err, extra_params => \@opts);
+	return join "\n", grep { $_ ne '' } $out, $err;
 }
 
 # wait_for(SECONDS, CODE): calls CODE every second until it returns true;

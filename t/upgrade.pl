@@ -30,14 +30,7 @@ my $B = 'seatmgr_upgrade_b';    # created fresh with the default version
 
 sub fresh_db { query($node, 'postgres', "CREATE DATABASE $_[0] TEMPLATE template0"); }
 sub version { return query($node, $_[0], "SELECT extversion FROM pg_extension WHERE extname = 'seatmgr'"); }
-# q_all(DB, SQL, psql options...): what psql prints, its errors included (psql -XAtq, stops at the first error)
-sub q_all
-{
-	my ($db, $sql, @opts) = @_;
-	my ($out, $err) = ('', '');
-	$node->psql($db, $sql, stdout => \$out, stderr => \$err, extra_params => \@opts);
-	return join "\n", grep { $_ ne '' } $out, $err;
-}
+sub q_all { return query_all($node, @_); }
 # the lines of a text, as diagnostics
 sub diag_lines { diag(join "\n", map { "  $_" } @_) if @_; return; }
 # the first N lines of diff A B
