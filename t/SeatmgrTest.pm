@@ -13,7 +13,6 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use TAP::Parser;
 use Test::More;
-use Time::HiRes qw(usleep);
 use Exporter 'import';
 
 our @EXPORT = qw(seatmgr_node query query_all wait_for run_sh hook_ports start_receiver received $SRCDIR);

@@ -1,5 +1,6 @@
-# The bash test t/sh/fuzz.sh (read its head: SPEC section 5: no input, however malformed (NULLs in any column or ...),
-# run against a node of its own; each of its TAP lines is a result here.
+# SPEC section 5: no input, however malformed, ends a backend abnormally or
+# breaks an invariant.  The bash script t/sh/fuzz.sh (read its head) runs
+# against a node of its own; each TAP line it prints is a result here.
 use strict;
 use warnings;
 use FindBin;

@@ -1,5 +1,7 @@
-# The bash test t/sh/load.sh (read its head: R6 and R13 under concurrency, and no deadlocks in normal use (issue 7): ...),
-# run against a node of its own; each of its TAP lines is a result here.
+# R6 and R13 under concurrency, no deadlocks in normal use: 16 pgbench
+# clients for LOAD_SECONDS (default 120).  The bash script t/sh/load.sh (read
+# its head) runs against a node of its own; each TAP line it prints is a
+# result here.
 use strict;
 use warnings;
 use FindBin;
