@@ -11,11 +11,10 @@ use File::Basename ();
 use IPC::Run ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
-use TAP::Parser;
 use Test::More;
 use Exporter 'import';
 
-our @EXPORT = qw(seatmgr_node query query_all wait_for run_sh hook_ports start_receiver received $SRCDIR);
+our @EXPORT = qw(seatmgr_node query query_all wait_for hook_ports start_receiver received $SRCDIR);
 
 # the checkout: t/'s parent (make runs prove in $(srcdir); TESTDIR is where tmp_check goes)
 our $SRCDIR = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/..');
@@ -26,7 +25,7 @@ $ENV{PGUSER} = 'postgres';
 
 # seatmgr_node(NAME): a started node with
 # pg_cron and seatmgr preloaded; pg_cron reaches it through its socket.  Its
-# PGHOST, PGPORT and PGDATA are exported for psql, pgbench and the scripts,
+# PGHOST, PGPORT and PGDATA are exported for psql, pgbench and pg_dump,
 # and its installation's bindir comes first in PATH.
 sub seatmgr_node
 {
@@ -83,45 +82,6 @@ sub wait_for
 		return 0 if time() >= $deadline;
 		sleep 1;
 	}
-}
-
-# run_sh(NODE, NAME): runs the bash test t/sh/NAME.sh against NODE and turns
-# every TAP line it prints into a Test::More result of this test, with the
-# same description; its comments become notes, a "Bail out!" bails out.
-sub run_sh
-{
-	my ($node, $name) = @_;
-	my $script = "$SRCDIR/t/sh/$name.sh";
-	my $parser = TAP::Parser->new({ exec => [ 'bash', $script ] });
-	my $planned;
-	while (my $r = $parser->next)
-	{
-		if ($r->is_test)
-		{
-			my $desc = $r->description;
-			$desc =~ s/^- //;
-			ok($r->is_actual_ok, $desc);
-		}
-		elsif ($r->is_plan)
-		{
-			$planned = $r->tests_planned;
-		}
-		elsif ($r->is_bailout)
-		{
-			BAIL_OUT("t/sh/$name.sh: " . $r->explanation);
-		}
-		elsif ($r->is_comment)
-		{
-			note($r->comment =~ s/^#\s?//r);
-		}
-		else
-		{
-			note($r->as_string);
-		}
-	}
-	is($parser->exit, 0, "t/sh/$name.sh exits 0");
-	is($parser->tests_run, $planned, "t/sh/$name.sh ran the tests it planned");
-	return;
 }
 
 # The webhook receiver (t/webhook/receiver.js), run by node with the
