@@ -14,7 +14,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Exporter 'import';
 
-our @EXPORT = qw(seatmgr_node query query_all wait_for hook_ports start_receiver received $SRCDIR);
+our @EXPORT = qw(seatmgr_node query query_all fresh_db server_epoch diag_lines wait_for hook_ports start_receiver received $SRCDIR);
 
 # the checkout: t/'s parent (make runs prove in $(srcdir); TESTDIR is where tmp_check goes)
 our $SRCDIR = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/..');
@@ -67,6 +67,32 @@ sub query_all
 	my ($out, $err) = ('', '');
 	$node->psql($db, $sql, stdout => \$out, stderr => \$err, extra_params => \@opts);
 	return join "\n", grep { $_ ne '' } $out, $err;
+}
+
+# fresh_db(NODE, NAME): a new empty database (from template0, as a restore wants)
+sub fresh_db
+{
+	my ($node, $name) = @_;
+	query($node, 'postgres', "CREATE DATABASE $name TEMPLATE template0");
+	return;
+}
+
+# server_epoch(NODE): the postmaster's start time and when the statistics
+# were reset: a restart changes the first, a crash restart (same postmaster)
+# the second, as crash recovery discards the statistics
+sub server_epoch
+{
+	my ($node) = @_;
+	return query($node, 'postgres',
+		"SELECT pg_postmaster_start_time() || ' / ' || coalesce((SELECT stats_reset FROM pg_stat_bgwriter)::text, '-')");
+}
+
+# diag_lines(TEXT...): the non-empty lines of the texts, as one diagnostic
+sub diag_lines
+{
+	my @lines = grep { $_ ne '' } map { split /\n/ } @_;
+	diag(join "\n", @lines) if @lines;
+	return;
 }
 
 # wait_for(SECONDS, CODE): calls CODE every second until it returns true;

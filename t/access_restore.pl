@@ -21,7 +21,6 @@ use Test::More;
 my $node = seatmgr_node('access_restore');
 my $tmp  = PostgreSQL::Test::Utils::tempdir;
 my $src  = 'seatmgr_access_src';
-sub fresh_db { query($node, 'postgres', "CREATE DATABASE $_[0] TEMPLATE template0"); }
 
 # the roles belong to the cluster (pg_dumpall --globals-only); they exist before and after
 for my $r (qw(seatmgr_r_app seatmgr_r_reader seatmgr_r_admin))
@@ -29,7 +28,7 @@ for my $r (qw(seatmgr_r_app seatmgr_r_reader seatmgr_r_admin))
 	$node->psql('postgres', "CREATE ROLE $r") == 0 or BAIL_OUT("CREATE ROLE $r failed");
 }
 
-fresh_db($src);
+fresh_db($node, $src);
 $node->psql($src, <<'SQL') == 0 or BAIL_OUT('building the source failed');
 CREATE EXTENSION seatmgr;
 INSERT INTO seatmgr.domains (name) VALUES ('acme.com'), ('other.com');
@@ -79,7 +78,7 @@ behaves($src, 'source');
 # (a) pg_dump -Fc | pg_restore
 IPC::Run::run([ 'pg_dump', '-Fc', '-d', $node->connstr($src), '-f', "$tmp/src.dump" ])
   or BAIL_OUT('pg_dump -Fc failed');
-fresh_db('seatmgr_access_a');
+fresh_db($node, 'seatmgr_access_a');
 my $err = '';
 my $ok = IPC::Run::run([ 'pg_restore', '-d', $node->connstr('seatmgr_access_a'), "$tmp/src.dump" ], '<', \undef, '2>', \$err);
 ok($ok && $err !~ /ERROR/, 'pg_dump -Fc, pg_restore: exit 0, no ERROR');
@@ -87,7 +86,7 @@ is(state('seatmgr_access_a'), $src_state, 'pg_restore: the same grants, privileg
 behaves('seatmgr_access_a', 'pg_restore');
 
 # (b) pg_dump | psql
-fresh_db('seatmgr_access_b');
+fresh_db($node, 'seatmgr_access_b');
 $err = '';
 $ok = IPC::Run::run([ 'pg_dump', '-d', $node->connstr($src) ], '|',
 	[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('seatmgr_access_b') ],

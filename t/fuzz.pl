@@ -30,8 +30,6 @@ use Test::More;
 my $node = seatmgr_node('fuzz');
 my $db   = 'seatmgr_fuzz_test';
 my $tmp  = PostgreSQL::Test::Utils::tempdir;
-# the lines of texts, as one diagnostic
-sub diag_lines { diag(join "\n", grep { $_ ne '' } map { split /\n/ } @_); return; }
 sub q1 { return query_all($node, $db, @_); }
 
 query($node, 'postgres', "CREATE DATABASE $db");
@@ -386,12 +384,7 @@ SQL
 
 # a restart shows as a new postmaster start time or, after a crash restart
 # (same postmaster), as statistics reset by crash recovery
-sub epoch
-{
-	return query($node, 'postgres',
-		"SELECT pg_postmaster_start_time() || ' / ' || coalesce((SELECT stats_reset FROM pg_stat_bgwriter)::text, '-')");
-}
-my $before = epoch();
+my $before = server_epoch($node);
 my $sentinel_count =
   "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seatmgr_fuzz_sentinel'";
 my $sentinel = fork() // die "fork: $!";
@@ -437,7 +430,7 @@ for my $attempt (1 .. 40)
 	query($node, $db, "UPDATE fuzz.inputs SET state = 'done', outcome = 'crashed' WHERE state = 'running'");
 }
 diag('fuzz run: ' . (time() - $start) . ' s');
-my $after = epoch();
+my $after = server_epoch($node);
 
 my $total = q1("SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control'");
 cmp_ok($total, '>=', 200, "at least 200 bad inputs generated ($total)");

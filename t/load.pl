@@ -34,8 +34,6 @@ my $secs = $ENV{LOAD_SECONDS} // 120;
 # hot spot a quarter of the statements aim at (t/load/*.sql)
 my %v = (U1 => 1500, U => 2000, T1 => 20, T => 28, D1 => 5, D => 7, HOT => $ENV{LOAD_HOT} // 20);
 my $invariants = "$SRCDIR/t/invariants.sql";
-# the lines of texts, as one diagnostic
-sub diag_lines { diag(join "\n", grep { $_ ne '' } map { split /\n/ } @_); return; }
 sub q1 { return query_all($node, $db, @_); }
 sub invariants { return query_all($node, $db, slurp_file($invariants), @_); }
 
@@ -164,12 +162,7 @@ diag_lines('invariants violated after the first runs:', $run_violations) if $run
 
 # a restart shows as a new postmaster start time or, after a crash restart
 # (same postmaster), as statistics reset by crash recovery
-sub epoch
-{
-	return query($node, 'postgres',
-		"SELECT pg_postmaster_start_time() || ' / ' || coalesce((SELECT stats_reset FROM pg_stat_bgwriter)::text, '-')");
-}
-my $before = epoch();
+my $before = server_epoch($node);
 my $work   = PostgreSQL::Test::Utils::tempdir;
 my $stop   = "$work/stop";
 append_to_file("$work/$_", '') for qw(sweep.err sweep.rc samples samples.bad);
@@ -221,7 +214,7 @@ my $bench_rc = $? >> 8;
 my $elapsed  = time() - $start;
 append_to_file($stop, '');
 waitpid($_, 0) for $sweeper, $monitor;
-my $after = epoch();
+my $after = server_epoch($node);
 
 my $pgbench_out = slurp_file("$work/pgbench.out");
 my ($txns)   = $pgbench_out =~ /^number of transactions actually processed: ([0-9]*)/m;

@@ -16,7 +16,6 @@ my $node = seatmgr_node('restore');
 my $tmp  = PostgreSQL::Test::Utils::tempdir;
 my $src  = 'seatmgr_restore_src';
 
-sub fresh_db { query($node, 'postgres', "CREATE DATABASE $_[0] TEMPLATE template0"); }
 sub canon { return query_all($node, $_[0], slurp_file("$SRCDIR/t/canon.sql"), '-v', 'part=data'); }
 # run(COMMAND, REDIRECTIONS...): the exit status of COMMAND (IPC::Run's)
 sub run { IPC::Run::run(@_); return $? >> 8; }
@@ -60,7 +59,7 @@ sub diag_canon_diff
 }
 
 # --- the source organization ------------------------------------------------
-fresh_db($src);
+fresh_db($node, $src);
 $node->psql($src, 'CREATE EXTENSION seatmgr') == 0 or BAIL_OUT('CREATE EXTENSION seatmgr failed');
 run([ 'psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', $src, '-f', "$SRCDIR/scripts/sample_org.sql" ],
 	'<', \undef, '>', '/dev/null') == 0
@@ -188,13 +187,13 @@ sub dump_into_psql
 my $err = '';
 my $st = run([ 'pg_dump', '-Fc', '-d', $src, '-f', "$tmp/src.dump" ], '<', \undef, '2>', \$err);
 ok($st == 0 && $err !~ /./, 'pg_dump -Fc of the source: exits 0, nothing on stderr');
-fresh_db('seatmgr_restore_a');
+fresh_db($node, 'seatmgr_restore_a');
 $err = '';
 $st  = run([ 'pg_restore', '-d', 'seatmgr_restore_a', "$tmp/src.dump" ], '<', \undef, '2>', \$err);
 check_restore('(a) pg_restore', 'seatmgr_restore_a', $st, $err);
 
 # --- (b) plain format into psql ---------------------------------------------
-fresh_db('seatmgr_restore_b');
+fresh_db($node, 'seatmgr_restore_b');
 check_restore('(b) pg_dump | psql', 'seatmgr_restore_b', dump_into_psql('seatmgr_restore_b'));
 
 # --- (c) pg_restore with two jobs --------------------------------------------
@@ -203,25 +202,25 @@ check_restore('(b) pg_dump | psql', 'seatmgr_restore_b', dump_into_psql('seatmgr
 # the jobs load them in any order and the extension's own foreign keys fail
 # (users before domains, ...) whatever seatmgr's triggers do.  A loud failure
 # is what the SPEC then asks for; a success must be exact.
-fresh_db('seatmgr_restore_c');
+fresh_db($node, 'seatmgr_restore_c');
 $err = '';
 $st  = run([ 'pg_restore', '-j', '2', '-d', 'seatmgr_restore_c', "$tmp/src.dump" ], '<', \undef, '2>', \$err);
 check_restore('(c) pg_restore -j 2', 'seatmgr_restore_c', $st, $err, 'loud-ok');
 
 # --- (d) data only, into an installed extension ------------------------------
-fresh_db('seatmgr_restore_d');
+fresh_db($node, 'seatmgr_restore_d');
 query($node, 'seatmgr_restore_d', 'CREATE EXTENSION seatmgr');
 check_restore('(d) pg_dump --data-only | psql', 'seatmgr_restore_d', dump_into_psql('seatmgr_restore_d', '--data-only'));
 
 # --- (e) INSERT statements into psql -----------------------------------------
-fresh_db('seatmgr_restore_e');
+fresh_db($node, 'seatmgr_restore_e');
 check_restore('(e) pg_dump --inserts | psql', 'seatmgr_restore_e', dump_into_psql('seatmgr_restore_e', '--inserts'));
 
 # --- (f) replica role instead of row_security = off --------------------------
 run([ 'pg_dump', '-d', $src, '-f', "$tmp/src.sql" ]);
 append_to_file("$tmp/src-no-rls.sql",
 	join '', grep { $_ ne "SET row_security = off;\n" } split /^/m, slurp_file("$tmp/src.sql"));
-fresh_db('seatmgr_restore_f');
+fresh_db($node, 'seatmgr_restore_f');
 $err = '';
 {
 	local $ENV{PGOPTIONS} = '-c session_replication_role=replica';
@@ -233,7 +232,7 @@ check_restore('(f) pg_dump | psql with session_replication_role = replica', 'sea
 # --- a replay that is not recognised as a restore ----------------------------
 # Without "SET row_security = off;" the triggers may fire: then the replay
 # must stop with an error, never finish with a different organization.
-fresh_db('seatmgr_restore_loud');
+fresh_db($node, 'seatmgr_restore_loud');
 $err = '';
 $st  = run([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'seatmgr_restore_loud', '-f', "$tmp/src-no-rls.sql" ],
 	'<', \undef, '>', '/dev/null', '2>', \$err);

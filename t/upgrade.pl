@@ -28,11 +28,8 @@ my ($old, $new) = ('0.1.0', '0.2.0');
 my $A = 'seatmgr_upgrade_a';    # created with 0.1.0, then updated
 my $B = 'seatmgr_upgrade_b';    # created fresh with the default version
 
-sub fresh_db { query($node, 'postgres', "CREATE DATABASE $_[0] TEMPLATE template0"); }
 sub version { return query($node, $_[0], "SELECT extversion FROM pg_extension WHERE extname = 'seatmgr'"); }
 sub q_all { return query_all($node, @_); }
-# the lines of a text, as diagnostics
-sub diag_lines { diag(join "\n", map { "  $_" } @_) if @_; return; }
 # the first N lines of diff A B
 sub diff_of
 {
@@ -47,7 +44,7 @@ sub diff_of
 }
 
 # --- database A: 0.1.0 and an organization -----------------------------------
-fresh_db($A);
+fresh_db($node, $A);
 $node->psql($A, "CREATE EXTENSION seatmgr VERSION '$old'") == 0
   or BAIL_OUT("CREATE EXTENSION seatmgr VERSION '$old' failed");
 is(version($A), $old, "database A: CREATE EXTENSION seatmgr VERSION '$old'");
@@ -130,7 +127,7 @@ ok($bad eq '', 'every sequence keeps its position');
 diag($bad) if $bad ne '';
 
 # --- database B: a fresh install of the default version ----------------------
-fresh_db($B);
+fresh_db($node, $B);
 $node->psql($B, 'CREATE EXTENSION seatmgr') == 0 or BAIL_OUT('CREATE EXTENSION seatmgr failed');
 is(version($B), $new, "database B: CREATE EXTENSION seatmgr installs $new (the default version)");
 
