@@ -23,10 +23,10 @@ our $SRCDIR = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '
 # whoever runs the test, as on the cluster of scripts/test.sh.
 $ENV{PGUSER} = 'postgres';
 
-# seatmgr_node(NAME): a started node with
-# pg_cron and seatmgr preloaded; pg_cron reaches it through its socket.  Its
-# PGHOST, PGPORT and PGDATA are exported for psql, pgbench and pg_dump,
-# and its installation's bindir comes first in PATH.
+# seatmgr_node(NAME): a started node with pg_cron and seatmgr preloaded;
+# pg_cron reaches it through its socket.  Its PGHOST, PGPORT and PGDATA are
+# exported for psql, pgbench and pg_dump, and its installation's bindir
+# comes first in PATH.
 sub seatmgr_node
 {
 	my ($name) = @_;
@@ -136,9 +136,11 @@ sub hook_ports
 	return map { $base ? $base + $_ : PostgreSQL::Test::Cluster::get_free_port() } 0 .. $n - 1;
 }
 
-# start_receiver(PORT, DIR, SCRIPT): node SCRIPT (receiver.js by default) on
-# 127.0.0.1:PORT, logging to DIR/log and verifying with the secrets in
-# DIR/secrets; returns its IPC::Run handle once it listens
+# start_receiver(PORT, DIR, script => S, out => FILE, env => {...}): node
+# t/webhook/S (receiver.js by default) on 127.0.0.1:PORT, logging requests to
+# DIR/log and verifying them with the secrets in DIR/secrets, its output in
+# FILE (DIR/receiver.out); returns its IPC::Run handle (once receiver.js
+# says it listens)
 sub start_receiver
 {
 	my ($port, $dir, %opt) = @_;
