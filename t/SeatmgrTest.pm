@@ -14,7 +14,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Exporter 'import';
 
-our @EXPORT = qw(seatmgr_node query query_all fresh_db server_epoch diag_lines wait_for hook_ports start_receiver received $SRCDIR);
+our @EXPORT = qw(seatmgr_node query query_all fresh_db server_epoch diag_lines note_lines wait_for hook_ports start_receiver received $SRCDIR);
 
 # the checkout: t/'s parent (make runs prove in $(srcdir); TESTDIR is where tmp_check goes)
 our $SRCDIR = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/..');
@@ -88,12 +88,10 @@ sub server_epoch
 }
 
 # diag_lines(TEXT...): the non-empty lines of the texts, as one diagnostic
-sub diag_lines
-{
-	my @lines = grep { $_ ne '' } map { split /\n/ } @_;
-	diag(join "\n", @lines) if @lines;
-	return;
-}
+# (shown by prove); note_lines(TEXT...): as a note (shown with prove -v)
+sub _lines { return join "\n", grep { $_ ne '' } map { split /\n/ } @_; }
+sub diag_lines { my $l = _lines(@_); diag($l) if $l ne ''; return; }
+sub note_lines { my $l = _lines(@_); note($l) if $l ne ''; return; }
 
 # wait_for(SECONDS, CODE): calls CODE every second until it returns true;
 # true if it did within SECONDS

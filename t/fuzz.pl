@@ -429,12 +429,12 @@ for my $attempt (1 .. 40)
 	wait_for(60, sub { query($node, $db, 'SELECT 1') eq '1' });
 	query($node, $db, "UPDATE fuzz.inputs SET state = 'done', outcome = 'crashed' WHERE state = 'running'");
 }
-diag('fuzz run: ' . (time() - $start) . ' s');
+note('fuzz run: ' . (time() - $start) . ' s');
 my $after = server_epoch($node);
 
 my $total = q1("SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control'");
 cmp_ok($total, '>=', 200, "at least 200 bad inputs generated ($total)");
-diag(q1(<<'SQL'));
+note(q1(<<'SQL'));
 SELECT format('inputs tried: %s; refused: %s; accepted: %s; crashed: %s; hung: %s; not run: %s',
        (SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control'),
        (SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control' AND outcome = 'refused'),
@@ -443,7 +443,7 @@ SELECT format('inputs tried: %s; refused: %s; accepted: %s; crashed: %s; hung: %
        (SELECT count(*) FROM fuzz.inputs WHERE outcome = 'hung'),
        (SELECT count(*) FROM fuzz.inputs WHERE state IS DISTINCT FROM 'done'))
 SQL
-diag_lines('by outcome and SQLSTATE:', q1(<<'SQL'));
+note_lines('by outcome and SQLSTATE:', q1(<<'SQL'));
 SELECT format('  %-9s %-5s %s', outcome, coalesce(sqlstate, ''), count(*)) FROM fuzz.inputs WHERE kind <> 'control'
 GROUP BY outcome, sqlstate ORDER BY outcome, sqlstate
 SQL

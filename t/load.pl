@@ -138,7 +138,7 @@ END
 $$;
 SQL
   or BAIL_OUT("the setup of $db failed");
-diag('organization: ' . q1(<<'SQL'));
+note('organization: ' . q1(<<'SQL'));
 SELECT format('%s users, %s memberships, %s shares; licenses: %s', (SELECT count(*) FROM seatmgr.users),
        (SELECT count(*) FROM seatmgr.team_members), (SELECT count(*) FROM seatmgr.shares),
        (SELECT string_agg(format('division %s %s', division_id, n), ', ' ORDER BY division_id)
@@ -153,7 +153,7 @@ my $first_runs       = q1(<<'SQL');
 SELECT string_agg(format('division %s: %s changes', division_id, (SELECT count(*) FROM seatmgr_run(division_id))), ', ' ORDER BY division_id)
 FROM seatmgr.policies
 SQL
-diag("first runs: $first_runs");
+note("first runs: $first_runs");
 my $run_violations = invariants();
 ok($setup_violations eq '' && $run_violations eq '',
 	'the invariants hold after the setup and after a first run of each division, before the load');
@@ -220,7 +220,7 @@ my $pgbench_out = slurp_file("$work/pgbench.out");
 my ($txns)   = $pgbench_out =~ /^number of transactions actually processed: ([0-9]*)/m;
 my ($failed) = $pgbench_out =~ /^number of failed transactions: ([0-9]*)/m;
 my ($tps)    = $pgbench_out =~ /^tps = ([0-9.]*)/m;
-diag("pgbench: 16 clients, $secs s ($elapsed s elapsed), exit code $bench_rc, "
+note("pgbench: 16 clients, $secs s ($elapsed s elapsed), exit code $bench_rc, "
 	  . ($txns // '?') . ' transactions (' . ($tps // '?') . ' tps), ' . ($failed // 0) . ' failed');
 ok($bench_rc == 0 && ($txns // 0) > 0 && ($failed // 0) == 0, "pgbench ran $secs s with no client aborted");
 if ($bench_rc != 0)
@@ -229,11 +229,11 @@ if ($bench_rc != 0)
 	diag_lines('pgbench stderr (last lines):', @err[ ($#err > 19 ? $#err - 19 : 0) .. $#err ]);
 }
 
-diag_lines('statements by script and SQLSTATE (count, a message):', q1(<<'SQL'));
+note_lines('statements by script and SQLSTATE (count, a message):', q1(<<'SQL'));
 SELECT format('  %-12s %s %8s  %s', script, sqlstate, sum(n), left(max(message), 110)) FROM load.outcomes
 GROUP BY script, sqlstate ORDER BY script, sqlstate
 SQL
-diag('errors by SQLSTATE: ' . q1(<<'SQL'));
+note('errors by SQLSTATE: ' . q1(<<'SQL'));
 SELECT string_agg(format('%s %s', sqlstate, n), ', ' ORDER BY sqlstate)
 FROM (SELECT sqlstate, sum(n) AS n FROM load.outcomes WHERE sqlstate <> '00000' GROUP BY 1) x
 SQL
@@ -241,8 +241,8 @@ my $sweep_err = slurp_file("$work/sweep.err");
 my $sweeps    = () = slurp_file("$work/sweep.rc") =~ /\n/g;
 my %codes;
 $codes{$1}++ while $sweep_err =~ /ERROR:  ([0-9A-Z]{5})/g;
-diag("CALL seatmgr_sweep(): $sweeps calls, errors: " . (join(', ', map { "$_ $codes{$_}" } sort keys %codes) || 'none'));
-diag('runs: ' . q1(<<'SQL'));
+note("CALL seatmgr_sweep(): $sweeps calls, errors: " . (join(', ', map { "$_ $codes{$_}" } sort keys %codes) || 'none'));
+note('runs: ' . q1(<<'SQL'));
 SELECT string_agg(format('%s %s %s', trigger, status, n), ', ' ORDER BY trigger, status)
 FROM (SELECT trigger, status, count(*) AS n FROM seatmgr.runs GROUP BY 1, 2) x
 SQL
@@ -309,10 +309,10 @@ SQL
 	'scheduled and manual runs succeeded during the load');
 cmp_ok(q1("SELECT count(*) FROM seatmgr.license_events WHERE event IN ('deactivated', 'waitlisted')"),
 	'>', 0, 'runs deactivated licenses and full divisions waitlisted new ones');
-diag('license events: ' . q1(<<'SQL'));
+note('license events: ' . q1(<<'SQL'));
 SELECT string_agg(format('%s %s', event, n), ', ' ORDER BY event) FROM (SELECT event, count(*) AS n FROM seatmgr.license_events GROUP BY 1) x
 SQL
-diag('seats now: ' . q1(<<'SQL'));
+note('seats now: ' . q1(<<'SQL'));
 SELECT string_agg(format('division %s: %s active/%s, %s waitlisted', division_id, active, coalesce(seat_limit::text, '-'), waitlisted), '; ' ORDER BY division_id)
 FROM seatmgr.division_seats
 SQL

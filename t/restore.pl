@@ -132,7 +132,7 @@ sub check_restore
 	{
 		if ($loud_ok && $status ne '0' && @errors)
 		{
-			diag("$label failed loudly (exit $status, " . scalar(@errors)
+			note("$label failed loudly (exit $status, " . scalar(@errors)
 				  . " ERROR lines), as the SPEC allows; the first:\n" . substr($errors[0], 0, 250));
 			skip "$label: failed loudly, not compared", 4;
 		}
@@ -246,11 +246,11 @@ ok($st != 0 || $same eq 'yes', 'a plain dump without SET row_security = off: fai
 if ($st != 0)
 {
 	my ($first) = grep { /ERROR/ } split /\n/, $err;
-	diag("it failed (psql exit $st): " . substr($first // '', 0, 300));
+	note("it failed (psql exit $st): " . substr($first // '', 0, 300));
 }
 elsif ($same eq 'yes')
 {
-	diag('it succeeded with an identical organization');
+	note('it succeeded with an identical organization');
 }
 else
 {

@@ -93,7 +93,7 @@ is( query($node, $db,
 	'no request carried a webhook-id that is not a committed delivery');
 is(query($node, $db, q{SELECT count(*) FROM recv WHERE line->>'body' ~ '"rb[0-9]+@acme.com"'}),
 	'0', 'nothing of a rolled-back transaction was sent');
-diag('requests: ' . query($node, $db, 'SELECT count(*) FROM recv')
+note('requests: ' . query($node, $db, 'SELECT count(*) FROM recv')
 	  . ', distinct webhook-ids: ' . query($node, $db, "SELECT count(DISTINCT line->>'id') FROM recv")
 	  . ', deliveries: ' . query($node, $db, 'SELECT count(*) FROM seatmgr.deliveries'));
 
