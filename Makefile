@@ -24,6 +24,12 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initi
 REGRESS = seatmgr_basic seatmgr_errors seatmgr_money seatmgr_notices seatmgr_native seatmgr_sv
 REGRESS_OPTS = --inputdir=test
 
+# Perl TAP tests (t/*.pl, PostgreSQL::Test::Cluster): each starts its own
+# node, so `make prove_installcheck` (and `make installcheck`, which runs them
+# after pg_regress and the isolation specs) work as any non-root user;
+# PROVE_TESTS=t/crash.pl runs one.  t/SeatmgrTest.pm holds what they share.
+TAP_TESTS = 1
+
 ISOLATION = seat_limit_race seat_limit_repeatable_read seat_limit_change remove_vs_invite remove_vs_leave sweep_vs_invite two_runs answer_vs_run undo_vs_run progress webhook_cache
 
 # Long statements live in src/sql/*.sql, readable, and are compiled in as
@@ -42,6 +48,11 @@ sql/$(EXTENSION)--0.1.0--0.2.0.sql: sql/update--0.1.0--0.2.0.sql sql/notices.sql
 	cat $^ > $@
 
 $(OBJS): $(SQL_HEADERS)
+
+# PGXS defines the recipe but no target of that name
+prove_installcheck:
+	$(prove_installcheck)
+.PHONY: prove_installcheck
 
 src/sql/%.sql.h: src/sql/%.sql
 	{ printf '#define %s_SQL \\\n' "$$(basename $* | tr a-z A-Z)"; \

@@ -16,7 +16,7 @@ install_packages() {
     local pkgs="make gcc libc6-dev postgresql-$PGVER postgresql-server-dev-$PGVER
                 postgresql-$PGVER-cron postgresql-$PGVER-pgtap pgtap
                 libtap-parser-sourcehandler-pgtap-perl libcurl4-openssl-dev libssl-dev
-                gettext locales"
+                gettext locales libipc-run-perl"
     local missing=""
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -51,7 +51,7 @@ install_locale() {
     locale-gen >/dev/null
 }
 
-# Node and the webhook verifier of t/webhooks.t (the standardwebhooks package
+# Node and the webhook verifier of t/webhooks.pl (the standardwebhooks package
 # from npm, pinned by t/webhook/package-lock.json)
 install_node() {
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -95,6 +95,24 @@ fsync = off
 CONF
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$CLUSTER/data" -l "$CLUSTER/log" -w start >/dev/null
     trap stop_cluster EXIT
+}
+
+# copy_for_postgres: $COPY, a copy of the checkout (with t/webhook/node_modules)
+# that the postgres user owns, where it runs `make installcheck` and `make
+# prove_installcheck` (initdb refuses root; the tests write tmp_check/,
+# results/ and output_iso/ in the tree)
+copy_for_postgres() {
+    COPY=$TOP/.cluster/src
+    rm -rf "$COPY"
+    mkdir -p "$COPY"
+    tar -C "$TOP" --exclude=./.cluster --exclude=./.git -cf - . | tar -C "$COPY" -xf -
+    chown -R postgres: "$COPY"
+}
+
+# as_postgres COMMAND...: COMMAND as the postgres user, with this environment
+# (PATH, PGHOST, PGPORT, SEATMGR_HOOK_PORT...)
+as_postgres() {
+    runuser -u postgres -- env PATH="$PATH" HOME="${COPY:-$TOP}" "$@"
 }
 
 stop_cluster() {

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Every test of seatmgr: builds, starts a throwaway cluster, runs pg_regress,
-# the isolation specs, pgTAP and the pg_cron and crash tests (t/), and exits
-# non-zero on any failure.
+# the isolation specs and pgTAP against it, then the Perl TAP tests (t/*.pl,
+# each on a node of its own: pg_cron, crashes, webhooks...), and exits
+# non-zero on any failure.  pg_regress, the specs and the TAP tests run as
+# the postgres user (`make installcheck`, `make prove_installcheck`) on a
+# copy of the checkout it owns, as any non-root user would run them.
 #   usage: scripts/test.sh            (as root on Debian 12)
 source "$(dirname "$0")/common.sh"
 
@@ -11,10 +14,12 @@ build_install
 start_cluster "${SEATMGR_CLUSTER:-test}"
 
 status=0
-say "pg_regress and isolation specs (make installcheck)"
-if ! make -C "$TOP" -s with_llvm=no PG_CONFIG="$PGBIN/pg_config" installcheck; then
+copy_for_postgres
+say "pg_regress and isolation specs (make installcheck, as postgres)"
+# TAP_TESTS= : the TAP tests run below, on their own
+if ! as_postgres make -C "$COPY" -s with_llvm=no PG_CONFIG="$PGBIN/pg_config" installcheck TAP_TESTS=; then
     status=1
-    for f in "$TOP"/regression.diffs "$TOP"/output_iso/regression.diffs; do
+    for f in "$COPY"/regression.diffs "$COPY"/output_iso/regression.diffs; do
         [ -f "$f" ] && { echo "--- $f"; head -200 "$f"; }
     done
 fi
@@ -31,9 +36,11 @@ if ! perl "$TOP"/scripts/doc_examples.pl; then
     status=1
 fi
 
-say "a real pg_cron schedule, crashes, webhooks to a verifying receiver (prove, t/*.t; a few minutes)"
-if ! prove --exec bash "$TOP"/t/*.t; then
+say "Perl TAP tests: a real pg_cron schedule, crashes, webhooks to a verifying receiver... (make prove_installcheck, as postgres; a few minutes)"
+# the webhook tests must run here (install_node put t/webhook/node_modules in place)
+if ! SEATMGR_REQUIRE_WEBHOOKS=1 as_postgres make -C "$COPY" -s with_llvm=no PG_CONFIG="$PGBIN/pg_config" prove_installcheck; then
     status=1
+    echo "the TAP tests' server logs: $COPY/tmp_check/log"
 fi
 
 if [ $status -ne 0 ]; then

@@ -3,7 +3,7 @@
 -- view of seatmgr holds, its unit and what NULL means, so that \d+ and the
 -- catalogs of BI tools and ORMs show it.  The Makefile appends this file
 -- LAST to the install script and to the 0.1.0 -> 0.2.0 update, so both get
--- the same comments, written once (t/upgrade.t compares them; test/pgtap/native.sql
+-- the same comments, written once (t/upgrade.pl compares them; test/pgtap/native.sql
 -- fails for a column without one).  policies.notice_period and
 -- runs.undoes_run_id keep the comments they got with their columns.
 ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 -- seatmgr 0.1.0 -> 0.2.0.  Every schema change of 0.2.0, in the order it was made;
 -- The Makefile appends sql/money.sql and sql/access.sql (as it does to the install script) to make
--- sql/seatmgr--0.1.0--0.2.0.sql; t/upgrade.t checks that 0.1.0 updated through
+-- sql/seatmgr--0.1.0--0.2.0.sql; t/upgrade.pl checks that 0.1.0 updated through
 -- it equals a fresh 0.2.0.
 
 \echo Use "ALTER EXTENSION seatmgr UPDATE TO '0.2.0'" to load this file. \quit

@@ -3,7 +3,7 @@
  *
  * 0.1.0 ran one validation and one rules function on every table and told
  * the tables apart by name.  A database still on 0.1.0 (installed before
- * this library, or by t/upgrade.t) calls them until ALTER EXTENSION seatmgr
+ * this library, or by t/upgrade.pl) calls them until ALTER EXTENSION seatmgr
  * UPDATE gives each table its own function; they hand over to those.
  */
 #include "seatmgr.h"

@@ -250,7 +250,7 @@ sm_replace_all(const char *s, const char *token, const char *value)
 
 /*
  * Whether the schema has seatmgr.notices (0.2.0): a database still on
- * 0.1.0's schema (until ALTER EXTENSION seatmgr UPDATE, as t/upgrade.t
+ * 0.1.0's schema (until ALTER EXTENSION seatmgr UPDATE, as t/upgrade.pl
  * does) runs its sweeps without notices.
  */
 bool

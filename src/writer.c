@@ -825,7 +825,7 @@ static Oid	apply_types[7 + APPLY_COLS] = {INT8OID, TIMESTAMPTZOID, INT8OID, TEXT
  * Computes and applies the change set of the division for run_id at time
  * now; the division and (when limited) its seat counter are locked by the
  * caller.  big: the domain has over SM_BIG_DOMAIN users, so the statements
- * run without nested loops, whose cost rests on estimates (t/plans.t).
+ * run without nested loops, whose cost rests on estimates (t/plans.pl).
  * The change set is computed once, by one statement on one snapshot,
  * before anything is applied; a user appears in it once, so the chunks'
  * user_id ranges do not overlap, and they lock their licences in user_id

@@ -1,5 +1,5 @@
 -- t/canon.sql: canonical text of a seatmgr database, shared by the tests in t/
--- (t/restore.t, t/upgrade.t).  Two parts, chosen with the psql variable part:
+-- (t/restore.pl, t/upgrade.pl).  Two parts, chosen with the psql variable part:
 --
 --   psql -X -At -v part=data    -f t/canon.sql
 --       every row of every table in schema seatmgr (all columns, as the row's

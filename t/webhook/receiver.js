@@ -1,4 +1,4 @@
-// The receiver of t/webhooks.t and t/webhook_crash.t: listens on 127.0.0.1,
+// The receiver of t/webhooks.pl and t/webhook_crash.pl: listens on 127.0.0.1,
 // verifies every request with the standardwebhooks package (the reference
 // verifier of the Standard Webhooks specification, not seatmgr's code) and
 // appends one JSON line per request to $LOG:

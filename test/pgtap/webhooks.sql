@@ -2,7 +2,7 @@
 -- same transaction as the change, filters, payloads, restores), R18
 -- seatmgr_redeliver, validation of webhooks (no message echoes a secret),
 -- and who may see and manage webhooks and deliveries (R20).  Sending is
--- tested against a real receiver in t/webhooks.t.
+-- tested against a real receiver in t/webhooks.pl.
 BEGIN;
 CREATE EXTENSION seatmgr;
 SELECT no_plan();

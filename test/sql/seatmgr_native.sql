@@ -2,7 +2,7 @@
 -- (issue 12; SPEC sections 4 and 9, "Times"): the NOTICE that ends a manual
 -- run or an undo, seatmgr_run_summary, an export that reads the same
 -- whatever DateStyle and TimeZone, and the domain in run_history and
--- next_runs.  Each run's log lines are checked by t/runlog.t.
+-- next_runs.  Each run's log lines are checked by t/runlog.pl.
 CREATE EXTENSION seatmgr;
 SET timezone = 'UTC';
 \set VERBOSITY default
@@ -18,7 +18,7 @@ INSERT INTO seatmgr.team_members (team_id, user_id, added_at) VALUES
   (1, 1, '2020-01-01'), (1, 2, '2020-01-01'), (2, 3, '2020-01-01');
 INSERT INTO seatmgr.policies (division_id, revoke_inactive_after) VALUES (1, '30 days'), (2, '30 days');
 
--- seatmgr.log_run_summary: the level of the runs' server log lines (t/runlog.t)
+-- seatmgr.log_run_summary: the level of the runs' server log lines (t/runlog.pl)
 SHOW seatmgr.log_run_summary;
 SET seatmgr.log_run_summary = 'loud';
 SET seatmgr.log_run_summary = debug1;

@@ -1,4 +1,3 @@
-#!/usr/bin/env bash
 # SPEC section 5: no input, however malformed (NULLs in any column or
 # argument, huge or non-finite numbers, 'infinity' times, 10 MB strings), ever
 # ends a backend abnormally or restarts the server; the inputs that must be
@@ -18,14 +17,24 @@
 # fuzz session's psql exit status, a sentinel session that must survive the
 # whole test, and pg_stat_bgwriter.stats_reset (statistics are discarded by
 # crash recovery) together with pg_postmaster_start_time().
-source "$(dirname "$0")/tap.sh"
-# diag_lines TEXT...: every line of the texts as a TAP comment
-diag_lines() { printf '%s\n' "$@" | sed 's/^/# /'; }
-echo "1..7"
-db=seatmgr_fuzz_test
-q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
-q -d $db -c "CREATE EXTENSION seatmgr" || { echo "Bail out! CREATE EXTENSION seatmgr failed"; exit 1; }
-q -d $db -o /dev/null <<'SQL' || { echo "Bail out! the setup of $db failed"; exit 1; }
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use SeatmgrTest;
+use IPC::Run;
+use POSIX qw(WNOHANG);
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = seatmgr_node('fuzz');
+my $db   = 'seatmgr_fuzz_test';
+my $tmp  = PostgreSQL::Test::Utils::tempdir;
+sub q1 { return query_all($node, $db, @_); }
+
+query($node, 'postgres', "CREATE DATABASE $db");
+$node->psql($db, 'CREATE EXTENSION seatmgr') == 0 or BAIL_OUT('CREATE EXTENSION seatmgr failed');
+$node->psql($db, <<'SQL') == 0 or BAIL_OUT("the setup of $db failed");
 SET client_min_messages = warning;
 -- the organization the inputs are tried against
 INSERT INTO seatmgr.domains (name) VALUES ('acme.com'), ('other.com');
@@ -375,72 +384,120 @@ SQL
 
 # a restart shows as a new postmaster start time or, after a crash restart
 # (same postmaster), as statistics reset by crash recovery
-epoch() { q -d postgres -c "SELECT pg_postmaster_start_time() || ' / ' || coalesce((SELECT stats_reset FROM pg_stat_bgwriter)::text, '-')"; }
-before=$(epoch)
-PGAPPNAME=seatmgr_fuzz_sentinel psql -X -q -d postgres -c "SELECT pg_sleep(3600)" >/dev/null 2>&1 &
-sentinel=$!
-wait_for 10 '[ "$(q -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"'"'seatmgr_fuzz_sentinel'"'"'")" = 1 ]'
+my $before = server_epoch($node);
+my $sentinel_count =
+  "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'seatmgr_fuzz_sentinel'";
+my $sentinel = fork() // die "fork: $!";
+if ($sentinel == 0)
+{
+	$ENV{PGAPPNAME} = 'seatmgr_fuzz_sentinel';
+	open STDOUT, '>', '/dev/null';
+	open STDERR, '>', '/dev/null';
+	exec('psql', '-X', '-q', '-d', 'postgres', '-c', 'SELECT pg_sleep(3600)') or POSIX::_exit(127);
+}
+wait_for(10, sub { query($node, 'postgres', $sentinel_count) eq '1' });
 
 # the fuzz session, one CALL a input, each with a 60 s statement_timeout: an
 # input left 'running' is a crash when the session was lost, a hang when it
 # was cancelled.  Errors are the point, so they are kept out of the server log.
-errf=$(mktemp)
-start=$SECONDS
-first_rc=
-crashes=0
-for attempt in $(seq 1 40); do
-    q -d $db -c "SELECT format('CALL fuzz.run_one(%s);', id) FROM fuzz.inputs WHERE state IS NULL ORDER BY id" >"$errf.sql"
-    PGOPTIONS='-c log_min_messages=fatal -c log_min_error_statement=panic -c client_min_messages=warning -c statement_timeout=60s' \
-        psql -X -q -d $db -f "$errf.sql" >/dev/null 2>"$errf"
-    rc=$?
-    [ -z "$first_rc" ] && first_rc=$rc
-    if [ $rc -eq 0 ]; then
-        q -d $db -c "UPDATE fuzz.inputs SET state = 'done', outcome = 'hung' WHERE state = 'running'"
-        break
-    fi
-    crashes=$((crashes + 1))
-    diag "the fuzz session ended with exit code $rc: $(grep -v '^psql:.*statement timeout' "$errf" | tr '\n' ' ' | cut -c1-200)"
-    # the server restarts every backend; wait until it accepts connections again
-    wait_for 60 'q -d $db -c "SELECT 1" >/dev/null 2>&1'
-    q -d $db -c "UPDATE fuzz.inputs SET state = 'done', outcome = 'crashed' WHERE state = 'running'"
-done
-diag "fuzz run: $((SECONDS - start)) s"
-after=$(epoch)
+my $start = time();
+my $first_rc;
+my $crashes = 0;
+for my $attempt (1 .. 40)
+{
+	unlink "$tmp/fuzz.sql";
+	append_to_file("$tmp/fuzz.sql",
+		query($node, $db, "SELECT format('CALL fuzz.run_one(%s);', id) FROM fuzz.inputs WHERE state IS NULL ORDER BY id") . "\n");
+	my $err = '';
+	{
+		local $ENV{PGOPTIONS} =
+		  '-c log_min_messages=fatal -c log_min_error_statement=panic -c client_min_messages=warning -c statement_timeout=60s';
+		IPC::Run::run([ 'psql', '-X', '-q', '-d', $db, '-f', "$tmp/fuzz.sql" ],
+			'<', \undef, '>', '/dev/null', '2>', \$err);
+	}
+	my $rc = $? >> 8;
+	$first_rc //= $rc;
+	if ($rc == 0)
+	{
+		query($node, $db, "UPDATE fuzz.inputs SET state = 'done', outcome = 'hung' WHERE state = 'running'");
+		last;
+	}
+	$crashes++;
+	diag("the fuzz session ended with exit code $rc: "
+		  . substr(join(' ', grep { !/^psql:.*statement timeout/ } split /\n/, $err), 0, 200));
+	# the server restarts every backend; wait until it accepts connections again
+	wait_for(60, sub { query($node, $db, 'SELECT 1') eq '1' });
+	query($node, $db, "UPDATE fuzz.inputs SET state = 'done', outcome = 'crashed' WHERE state = 'running'");
+}
+note('fuzz run: ' . (time() - $start) . ' s');
+my $after = server_epoch($node);
 
-total=$(q -d $db -c "SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control'")
-ok '[ "$total" -ge 200 ]' "at least 200 bad inputs generated ($total)"
-diag "inputs tried: $total; refused: $(q -d $db -c "SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control' AND outcome = 'refused'"); accepted: $(q -d $db -c "SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control' AND outcome = 'ok'"); crashed: $(q -d $db -c "SELECT count(*) FROM fuzz.inputs WHERE outcome = 'crashed'"); hung: $(q -d $db -c "SELECT count(*) FROM fuzz.inputs WHERE outcome = 'hung'"); not run: $(q -d $db -c "SELECT count(*) FROM fuzz.inputs WHERE state IS DISTINCT FROM 'done'")"
-diag "by outcome and SQLSTATE:"
-q -d $db -c "SELECT format('  %-9s %-5s %s', outcome, coalesce(sqlstate, ''), count(*)) FROM fuzz.inputs WHERE kind <> 'control' GROUP BY outcome, sqlstate ORDER BY outcome, sqlstate" | sed 's/^/# /'
+my $total = q1("SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control'");
+cmp_ok($total, '>=', 200, "at least 200 bad inputs generated ($total)");
+note(q1(<<'SQL'));
+SELECT format('inputs tried: %s; refused: %s; accepted: %s; crashed: %s; hung: %s; not run: %s',
+       (SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control'),
+       (SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control' AND outcome = 'refused'),
+       (SELECT count(*) FROM fuzz.inputs WHERE kind <> 'control' AND outcome = 'ok'),
+       (SELECT count(*) FROM fuzz.inputs WHERE outcome = 'crashed'),
+       (SELECT count(*) FROM fuzz.inputs WHERE outcome = 'hung'),
+       (SELECT count(*) FROM fuzz.inputs WHERE state IS DISTINCT FROM 'done'))
+SQL
+note_lines('by outcome and SQLSTATE:', q1(<<'SQL'));
+SELECT format('  %-9s %-5s %s', outcome, coalesce(sqlstate, ''), count(*)) FROM fuzz.inputs WHERE kind <> 'control'
+GROUP BY outcome, sqlstate ORDER BY outcome, sqlstate
+SQL
 
-bad=$(q -d $db -c "SELECT format('input %s %s %s: %s (%s %s)', id, kind, tbl, label, outcome, left(coalesce(sqlstate || ' ' || message, stmt), 160)) FROM fuzz.inputs WHERE kind = 'control' AND outcome IS DISTINCT FROM 'ok' ORDER BY id" 2>&1)
-ok '[ -z "$bad" ]' "every control (the valid row of each table, the UPDATE of its target row) is accepted: the inputs test what they say"
-[ -n "$bad" ] && diag_lines "controls that failed:" "$bad"
+my $bad = q1(<<'SQL');
+SELECT format('input %s %s %s: %s (%s %s)', id, kind, tbl, label, outcome, left(coalesce(sqlstate || ' ' || message, stmt), 160))
+FROM fuzz.inputs WHERE kind = 'control' AND outcome IS DISTINCT FROM 'ok' ORDER BY id
+SQL
+ok($bad eq '',
+	'every control (the valid row of each table, the UPDATE of its target row) is accepted: the inputs test what they say');
+diag_lines('controls that failed:', $bad) if $bad ne '';
 
-crashed=$(q -d $db -c "SELECT format('input %s %s %s = %s (%s): %s', id, kind, coalesce(tbl || '.' || col, tbl), label, outcome, left(stmt, 160)) FROM fuzz.inputs WHERE outcome IN ('crashed', 'hung') OR state IS DISTINCT FROM 'done' ORDER BY id" 2>&1)
-ok '[ "$first_rc" = 0 ] && [ -z "$crashed" ]' "no input ended the fuzz session's backend or ran over 60 s (psql exit code $first_rc, $crashes crash(es))"
-[ -n "$crashed" ] && diag_lines "inputs that ended the backend (crashed) or hung:" "$crashed"
+my $crashed = q1(<<'SQL');
+SELECT format('input %s %s %s = %s (%s): %s', id, kind, coalesce(tbl || '.' || col, tbl), label, outcome, left(stmt, 160))
+FROM fuzz.inputs WHERE outcome IN ('crashed', 'hung') OR state IS DISTINCT FROM 'done' ORDER BY id
+SQL
+ok($first_rc == 0 && $crashed eq '',
+	"no input ended the fuzz session's backend or ran over 60 s (psql exit code $first_rc, $crashes crash(es))");
+diag_lines('inputs that ended the backend (crashed) or hung:', $crashed) if $crashed ne '';
 
-ok '[ "$after" = "$before" ] && kill -0 $sentinel 2>/dev/null && [ "$(q -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"'"'seatmgr_fuzz_sentinel'"'"'")" = 1 ]' \
-   "the server never restarted: postmaster start and statistics unchanged, a sentinel session survived"
-[ "$after" != "$before" ] && diag "postmaster start / stats reset before: $before" "after: $after"
-q -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seatmgr_fuzz_sentinel'" >/dev/null
-wait $sentinel 2>/dev/null
+# the sentinel's psql still runs (not reaped: waitpid says 0) and its session is there
+my $sentinel_alive = waitpid($sentinel, WNOHANG) == 0;
+ok($after eq $before && $sentinel_alive && query($node, 'postgres', $sentinel_count) eq '1',
+	'the server never restarted: postmaster start and statistics unchanged, a sentinel session survived');
+diag("postmaster start / stats reset before: $before\nafter: $after") if $after ne $before;
+query($node, 'postgres',
+	"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seatmgr_fuzz_sentinel'");
+waitpid($sentinel, 0) if $sentinel_alive;
 
-internal=$(q -d $db -c "SELECT format('input %s %s %s.%s = %s: %s %s', id, kind, tbl, col, label, sqlstate, left(message, 160)) FROM fuzz.inputs WHERE left(sqlstate, 2) IN ('XX', '58') ORDER BY id" 2>&1)
-ok '[ -z "$internal" ]' "no internal error (SQLSTATE class XX or 58)"
-[ -n "$internal" ] && diag_lines "internal errors:" "$internal"
+my $internal = q1(<<'SQL');
+SELECT format('input %s %s %s.%s = %s: %s %s', id, kind, tbl, col, label, sqlstate, left(message, 160))
+FROM fuzz.inputs WHERE left(sqlstate, 2) IN ('XX', '58') ORDER BY id
+SQL
+ok($internal eq '', 'no internal error (SQLSTATE class XX or 58)');
+diag_lines('internal errors:', $internal) if $internal ne '';
 
-accepted=$(q -d $db -c "SELECT format('input %s %s %s = %s (%s)', id, kind, coalesce(tbl || '.' || col, tbl), label, CASE outcome WHEN 'ok' THEN 'accepted' ELSE outcome END) FROM fuzz.inputs WHERE must_refuse AND outcome IS DISTINCT FROM 'refused' ORDER BY id" 2>&1)
-must=$(q -d $db -c "SELECT count(*) FROM fuzz.inputs WHERE must_refuse")
-ok '[ -z "$accepted" ]' "every input that must be refused ($must: NULL in NOT NULL columns and arguments, infinite or future times, intervals over 100 years or not positive, bad seat_price and seat_limit, unknown and cross-domain ids, malformed names) is refused"
-[ -n "$accepted" ] && diag_lines "must be refused but were not ($(printf '%s\n' "$accepted" | wc -l)):" "$accepted"
+my $accepted = q1(<<'SQL');
+SELECT format('input %s %s %s = %s (%s)', id, kind, coalesce(tbl || '.' || col, tbl), label,
+              CASE outcome WHEN 'ok' THEN 'accepted' ELSE outcome END)
+FROM fuzz.inputs WHERE must_refuse AND outcome IS DISTINCT FROM 'refused' ORDER BY id
+SQL
+my $must = q1('SELECT count(*) FROM fuzz.inputs WHERE must_refuse');
+ok($accepted eq '',
+	"every input that must be refused ($must: NULL in NOT NULL columns and arguments, infinite or future times, intervals over 100 years or not positive, bad seat_price and seat_limit, unknown and cross-domain ids, malformed names) is refused"
+);
+if ($accepted ne '')
+{
+	my @l = split /\n/, $accepted;
+	diag_lines('must be refused but were not (' . scalar(@l) . '):', $accepted);
+}
 
-violations=$(q -d $db -f "$(dirname "$0")/invariants.sql" 2>&1)
-ok '[ -z "$violations" ]' "the invariants hold afterwards (t/invariants.sql)"
-[ -n "$violations" ] && diag_lines "invariants violated (invariant|violations|examples):" "$violations"
+my $violations = query_all($node, $db, slurp_file("$SRCDIR/t/invariants.sql"));
+ok($violations eq '', 'the invariants hold afterwards (t/invariants.sql)');
+diag_lines('invariants violated (invariant|violations|examples):', $violations) if $violations ne '';
 
-[ -n "${FUZZ_KEEP:-}" ] && exit $tap_failed   # FUZZ_KEEP=1: keep the database to look into a failure
-rm -f "$errf" "$errf.sql"
-q -d postgres -c "DROP DATABASE $db" 2>/dev/null
-exit $tap_failed
+$node->stop;
+done_testing(7);

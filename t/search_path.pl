@@ -1,20 +1,35 @@
-#!/usr/bin/env bash
 # R21, SPEC section 5 and issue 7: a non-superuser database owner plants
 # now(), clock_timestamp(), lower() and the =, <, - operators in a schema and
 # puts it first in the database's search_path.  No seatmgr path ever calls
 # them: CALL seatmgr_sweep() run by a superuser, the pg_cron job, the
 # launcher's clean-up after a restart, the triggers and functions.  (In
 # 0.1.0 each of the first three ran ALTER ROLE ... SUPERUSER for the owner.)
-source "$(dirname "$0")/tap.sh"
-echo "1..9"
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use SeatmgrTest;
+use POSIX qw(strftime);
+use Test::More;
+
+my $node = seatmgr_node('search_path');
+my $db   = 'seatmgr_search_path_test';
 # the test's own observations run under a safe path; what seatmgr runs gets the database's
-qs() { PGOPTIONS="-c search_path=pg_catalog,public" q "$@"; }
-db=seatmgr_search_path_test
-q -d postgres -c "DROP DATABASE IF EXISTS $db" 2>/dev/null
-q -d postgres -c "DROP ROLE IF EXISTS seatmgr_evil_owner" -c "CREATE ROLE seatmgr_evil_owner LOGIN" \
-  -c "CREATE DATABASE $db OWNER seatmgr_evil_owner"
-q -d $db -c "CREATE EXTENSION seatmgr"
-q -d $db -U seatmgr_evil_owner <<'SQL'
+sub qs
+{
+	local $ENV{PGOPTIONS} = '-c search_path=pg_catalog,public';
+	return query($node, $db, $_[0]);
+}
+# as the database owner
+sub q_owner
+{
+	local $ENV{PGUSER} = 'seatmgr_evil_owner';
+	return query($node, $db, $_[0]);
+}
+query($node, 'postgres', "CREATE ROLE seatmgr_evil_owner LOGIN");
+query($node, 'postgres', "CREATE DATABASE $db OWNER seatmgr_evil_owner");
+query($node, $db, 'CREATE EXTENSION seatmgr');
+q_owner(<<'SQL');
 CREATE SCHEMA evil;
 CREATE TABLE evil.calls (fn text, by_role text, at timestamptz DEFAULT pg_catalog.clock_timestamp());
 GRANT USAGE ON SCHEMA evil TO PUBLIC;
@@ -47,23 +62,24 @@ CREATE FUNCTION evil.tsmi(timestamptz, interval) RETURNS timestamptz LANGUAGE pl
   $$ BEGIN PERFORM evil.hit('timestamptz - interval'); RETURN pg_catalog.timestamptz_mi_interval($1, $2); END $$;
 CREATE OPERATOR evil.- (LEFTARG = timestamptz, RIGHTARG = interval, FUNCTION = evil.tsmi);
 SQL
-q -d $db -U seatmgr_evil_owner -c "ALTER DATABASE $db SET search_path = evil, pg_catalog, public"
+q_owner("ALTER DATABASE $db SET search_path = evil, pg_catalog, public");
 # the trap works: a plain query in this database calls the planted operator
 # (run by the owner, for whom ALTER ROLE fails)
-ok '[ "$(q -d $db -U seatmgr_evil_owner -c "SELECT '"'"'a'"'"' = '"'"'a'"'"'" -c "SELECT count(*) FROM evil.calls")" = "$(printf "t\n1")" ]' \
-   "the planted operator is what an unqualified query in this database runs"
-q -d $db -c "TRUNCATE evil.calls"
+is(q_owner("SELECT 'a' = 'a';\nSELECT count(*) FROM evil.calls;"), "t\n1",
+	'the planted operator is what an unqualified query in this database runs');
+query($node, $db, 'TRUNCATE evil.calls');
 
 # an organization with a due policy, written by a superuser under the hostile
 # path; the test's own statements use no operator or function of the path
-q -d $db <<SQL
+my %d = map { $_ => strftime('%F', gmtime(time() - $_ * 86400)) } (100, 200, 300, 400, 500, 600);
+query($node, $db, <<"SQL");
 INSERT INTO seatmgr.domains (name) VALUES ('acme.com');
 INSERT INTO seatmgr.divisions (domain_id, name, seat_limit) VALUES (1, 'Eng', 10);
 INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, 1, 'T');
 INSERT INTO seatmgr.users (domain_id, email, last_active_at) VALUES
-  (1, 'u1@acme.com', '$(date -u -d '-100 days' +%F)'), (1, 'u2@acme.com', '$(date -u -d '-200 days' +%F)'),
-  (1, 'u3@acme.com', '$(date -u -d '-300 days' +%F)'), (1, 'u4@acme.com', '$(date -u -d '-400 days' +%F)'),
-  (1, 'u5@acme.com', '$(date -u -d '-500 days' +%F)'), (1, 'u6@acme.com', '$(date -u -d '-600 days' +%F)');
+  (1, 'u1\@acme.com', '$d{100}'), (1, 'u2\@acme.com', '$d{200}'),
+  (1, 'u3\@acme.com', '$d{300}'), (1, 'u4\@acme.com', '$d{400}'),
+  (1, 'u5\@acme.com', '$d{500}'), (1, 'u6\@acme.com', '$d{600}');
 INSERT INTO seatmgr.team_members (team_id, user_id, added_at)
 VALUES (1, 1, '2024-01-01'), (1, 2, '2024-01-01'), (1, 3, '2024-01-01'), (1, 4, '2024-01-01'), (1, 5, '2024-01-01'), (1, 6, '2024-01-01');
 INSERT INTO seatmgr.shares (object_type, object_id, sharer_id, recipient_id) VALUES ('project', 'P', 1, 2);
@@ -74,33 +90,35 @@ INSERT INTO seatmgr.policies (division_id, enabled, revoke_inactive_after, grant
 VALUES (1, true, '150 days', '30 days', '2000-01-01');
 SELECT count(*) FROM seatmgr_run(1, preview => true);
 SQL
-ok '[ "$(qs -d $db -c "SELECT count(*) FROM evil.calls")" = 0 ]' "triggers and functions call none of the planted objects"
+is(qs('SELECT count(*) FROM evil.calls'), '0', 'triggers and functions call none of the planted objects');
 
-q -d $db -c "CALL seatmgr_sweep()"
-ok '[ "$(qs -d $db -c "SELECT status || '"'"' '"'"'|| users_deactivated FROM seatmgr.runs")" = "succeeded 5" ]' \
-   "CALL seatmgr_sweep() by a superuser ran the due policy"
-ok '[ "$(qs -d $db -c "SELECT count(*) FROM evil.calls")" = 0 ]' "CALL seatmgr_sweep() called none of the planted objects"
+query($node, $db, 'CALL seatmgr_sweep()');
+is(qs("SELECT status || ' ' || users_deactivated FROM seatmgr.runs"), 'succeeded 5',
+	'CALL seatmgr_sweep() by a superuser ran the due policy');
+is(qs('SELECT count(*) FROM evil.calls'), '0', 'CALL seatmgr_sweep() called none of the planted objects');
 
 # pg_cron's job, run as the superuser who scheduled it
-q -d postgres -c "CREATE EXTENSION IF NOT EXISTS pg_cron"
-q -d $db -c "UPDATE seatmgr.policies SET next_run_at = '2000-01-01'"
-jobid=$(q -d postgres -c "SELECT cron.schedule_in_database('seatmgr_search_path_test', '* * * * *', 'CALL public.seatmgr_sweep()', '$db')")
-wait_for 150 '[ "$(qs -d $db -c "SELECT count(*) FROM seatmgr.runs WHERE trigger = '"'"'scheduled'"'"' AND status = '"'"'succeeded'"'"'")" = 2 ]'
-q -d postgres -c "SELECT cron.unschedule($jobid)" >/dev/null
-ok '[ "$(qs -d $db -c "SELECT count(*) FROM seatmgr.runs WHERE status = '"'"'succeeded'"'"'")" = 2 ]' "pg_cron's job ran the sweep"
-ok '[ "$(qs -d $db -c "SELECT count(*) FROM evil.calls")" = 0 ]' "pg_cron's job called none of the planted objects"
+query($node, 'postgres', 'CREATE EXTENSION IF NOT EXISTS pg_cron');
+query($node, $db, "UPDATE seatmgr.policies SET next_run_at = '2000-01-01'");
+my $jobid = query($node, 'postgres',
+	"SELECT cron.schedule_in_database('seatmgr_search_path_test', '* * * * *', 'CALL public.seatmgr_sweep()', '$db')");
+wait_for(150,
+	sub { qs("SELECT count(*) FROM seatmgr.runs WHERE trigger = 'scheduled' AND status = 'succeeded'") eq '2' });
+query($node, 'postgres', "SELECT cron.unschedule($jobid)");
+is(qs("SELECT count(*) FROM seatmgr.runs WHERE status = 'succeeded'"), '2', "pg_cron's job ran the sweep");
+is(qs('SELECT count(*) FROM evil.calls'), '0', "pg_cron's job called none of the planted objects");
 
 # the launcher's clean-up after a restart: a run left in_progress is failed
-q -d $db -c "SET session_replication_role = replica" \
-  -c "INSERT INTO seatmgr.runs (division_id, trigger, status) VALUES (1, 'scheduled', 'in_progress')"
-runuser -u postgres -- pg_ctl -D "$PGHOST/data" -l "$PGHOST/log" -w -m fast restart >/dev/null
-wait_for 60 '[ "$(qs -d $db -c "SELECT count(*) FROM seatmgr.runs WHERE status = '"'"'failed'"'"'" 2>/dev/null)" = 1 ]'
-ok '[ "$(qs -d $db -c "SELECT count(*) FROM seatmgr.runs WHERE status = '"'"'failed'"'"'")" = 1 ]' "the launcher failed the interrupted run at start-up"
-ok '[ "$(qs -d $db -c "SELECT count(*) FROM evil.calls")" = 0 ]' "the launcher called none of the planted objects"
-ok '[ "$(q -d postgres -c "SELECT rolsuper FROM pg_roles WHERE rolname = '"'"'seatmgr_evil_owner'"'"'")" = f ]' \
-   "the database owner is still not a superuser"
+query($node, $db,
+	"SET session_replication_role = replica;\nINSERT INTO seatmgr.runs (division_id, trigger, status) VALUES (1, 'scheduled', 'in_progress');");
+$node->restart;
+wait_for(60, sub { qs("SELECT count(*) FROM seatmgr.runs WHERE status = 'failed'") eq '1' });
+is(qs("SELECT count(*) FROM seatmgr.runs WHERE status = 'failed'"), '1', 'the launcher failed the interrupted run at start-up');
+is(qs('SELECT count(*) FROM evil.calls'), '0', 'the launcher called none of the planted objects');
+is(query($node, 'postgres', "SELECT rolsuper FROM pg_roles WHERE rolname = 'seatmgr_evil_owner'"), 'f',
+	'the database owner is still not a superuser');
 
-diag "$(qs -d $db -c "SELECT fn || ' by ' || by_role FROM evil.calls" | head -5)"
-q -d $db -c "SET seatmgr.allow_drop_with_licenses = on" -c "DROP EXTENSION seatmgr" >/dev/null
-q -d postgres -c "DROP DATABASE $db" -c "DROP ROLE seatmgr_evil_owner" 2>/dev/null
-exit $tap_failed
+my $calls = qs("SELECT fn || ' by ' || by_role FROM evil.calls LIMIT 5");
+diag($calls) if $calls ne '';
+$node->stop;
+done_testing(9);
