@@ -15,10 +15,13 @@
 #include "seatmgr.h"
 
 #include "commands/event_trigger.h"
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "nodes/parsenodes.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 PG_FUNCTION_INFO_V1(seatmgr_guard_maintained);
@@ -60,6 +63,29 @@ static SeatQuery q_count_licenses = {
 	"SELECT pg_catalog.count(*) FROM seatmgr.licenses", 0, {0}
 };
 
+/*
+ * The drop takes its tables in its own order; a delivery worker reading
+ * seatmgr.deliveries and then seatmgr.webhooks would deadlock with it.
+ * Both are taken first, in the worker's order (docs/locking.md), so the
+ * drop waits for the worker's batch instead.  0.1.0 has neither table.
+ */
+static void
+lock_outbox(void)
+{
+	Oid			nsp = get_namespace_oid("seatmgr", true);
+	const char *tables[] = {"deliveries", "webhooks"};
+
+	if (!OidIsValid(nsp))
+		return;
+	for (size_t i = 0; i < lengthof(tables); i++)
+	{
+		Oid			rel = get_relname_relid(tables[i], nsp);
+
+		if (OidIsValid(rel))
+			LockRelationOid(rel, AccessExclusiveLock);
+	}
+}
+
 Datum
 seatmgr_guard_drop(PG_FUNCTION_ARGS)
 {
@@ -73,11 +99,14 @@ seatmgr_guard_drop(PG_FUNCTION_ARGS)
 	if (!IsA(trig->parsetree, DropStmt))
 		PG_RETURN_VOID();
 	stmt = (DropStmt *) trig->parsetree;
-	if (stmt->removeType != OBJECT_EXTENSION || allow_drop_with_licenses)
+	if (stmt->removeType != OBJECT_EXTENSION)
 		PG_RETURN_VOID();
 	foreach(lc, stmt->objects)
 	{
 		if (strcmp(strVal(lfirst(lc)), "seatmgr") != 0)
+			continue;
+		lock_outbox();
+		if (allow_drop_with_licenses)
 			continue;
 		SPI_connect();
 		sm_exec(&q_count_licenses, NULL, NULL, true, 0);

@@ -91,13 +91,13 @@ for my $sql ("BEGIN; LOCK TABLE seatmgr.exclusions IN ACCESS EXCLUSIVE MODE; SEL
 	sleep 1 if @bg == 1;
 }
 wait_for(10, sub { query($node, $A, 'SELECT count(*) FROM seatmgr.progress') eq '1' });
-my $got = query($node, $A, <<'SQL');
+my $progress = query($node, $A, <<'SQL');
 SELECT concat_ws(' ', pid <> pg_backend_pid(), run_id > 0, division_id, division, phase, started_at <= now(),
                  changes_planned, users_deactivated, users_added) FROM seatmgr.progress
 SQL
 $_->finish for @bg;
-is($got, 't t 1 Eng computing changes t 0 0 0',
-	"before the update, 0.1.0's seatmgr.progress shows a run in progress in its eight columns ($got)");
+is($progress, 't t 1 Eng computing changes t 0 0 0',
+	"before the update, 0.1.0's seatmgr.progress shows a run in progress in its eight columns ($progress)");
 
 # the data of 0.1.0: each table's rows (its 0.1.0 columns) and each sequence's position
 my @tables = split /\n/, query($node, $A, "SELECT tablename FROM pg_tables WHERE schemaname = 'seatmgr' ORDER BY 1");
