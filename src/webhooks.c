@@ -33,12 +33,14 @@
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "common/base64.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -51,6 +53,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "sql/run_finished.sql.h"
@@ -88,6 +91,7 @@ static const char *const hook_types[] = {
 static Hook *hooks = NULL;
 static int	nhooks = 0;
 static bool hooks_valid = false;
+static uint64 hooks_generation = 0;	/* bumped by every invalidation of the cache */
 static Oid	webhooks_relid = InvalidOid;
 
 /* seatmgr.deliveries as the outbox writes it: forgotten with its relcache entry */
@@ -101,7 +105,10 @@ static void
 webhooks_relcache_changed(Datum arg, Oid relid)
 {
 	if (!OidIsValid(relid) || relid == webhooks_relid)
+	{
 		hooks_valid = false;
+		hooks_generation++;
+	}
 	if (!OidIsValid(relid) || relid == deliveries_relid)
 		deliveries_relid = InvalidOid;
 }
@@ -151,10 +158,16 @@ current_hooks(int *n)
 {
 	Hook	   *copy;
 
+	/* another session's committed change to seatmgr.webhooks, even inside a transaction */
+	AcceptInvalidationMessages();
 	if (!hooks_valid)
 	{
 		Hook	   *loaded = NULL;
 		int			nloaded = 0;
+		uint64		generation;
+		Oid			save_user;
+		int			save_sec;
+		HeapTuple	tup;
 
 		webhooks_relid = get_relname_relid("webhooks", get_namespace_oid("seatmgr", false));
 		/* 0.1.0, before ALTER EXTENSION UPDATE, has no webhooks (nothing cached) */
@@ -163,10 +176,30 @@ current_hooks(int *n)
 			*n = 0;
 			return NULL;
 		}
+		/*
+		 * The lock first (it takes in the invalidations sent before it), then
+		 * the generation: an invalidation during the load leaves the cache
+		 * invalid, to be loaded again next time.
+		 */
+		LockRelationOid(webhooks_relid, AccessShareLock);
+		generation = hooks_generation;
+		/*
+		 * Read as the table's owner: the cache serves every role of this
+		 * backend, so row-level security of the caller (a run called by a
+		 * domain's admin) must not filter it.
+		 */
+		tup = SearchSysCache1(RELOID, ObjectIdGetDatum(webhooks_relid));
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "seatmgr: cache lookup failed for relation %u", webhooks_relid);
+		GetUserIdAndSecContext(&save_user, &save_sec);
+		SetUserIdAndSecContext(((Form_pg_class) GETSTRUCT(tup))->relowner,
+							   save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		ReleaseSysCache(tup);
 		/* the latest snapshot: a webhook committed before now is seen in REPEATABLE READ too */
 		sm_exec_latest(&q_hooks, NULL, NULL);
+		SetUserIdAndSecContext(save_user, save_sec);
 		if (SPI_processed > 0)
-			loaded = MemoryContextAllocZero(TopMemoryContext, sizeof(Hook) * SPI_processed);
+			loaded = palloc0(sizeof(Hook) * SPI_processed);
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
 			Hook	   *h = &loaded[nloaded++];
@@ -199,10 +232,14 @@ current_hooks(int *n)
 		}
 		if (hooks)
 			pfree(hooks);
-		hooks = loaded;
+		hooks = NULL;
+		if (nloaded > 0)
+		{
+			hooks = MemoryContextAlloc(TopMemoryContext, sizeof(Hook) * nloaded);
+			memcpy(hooks, loaded, sizeof(Hook) * nloaded);
+		}
 		nhooks = nloaded;
-		/* an invalidation that came in while loading leaves the cache stale */
-		hooks_valid = true;
+		hooks_valid = generation == hooks_generation;
 	}
 	*n = nhooks;
 	if (nhooks == 0)
@@ -621,6 +658,7 @@ write_deliveries(TriggerData *trig, Hook *hk, int nhk)
 	int64		division_id = -1;	/* the division (and domain) in ev_row */
 	bool		division_found = false;
 	MemoryContext stmtcxt = CurrentMemoryContext;
+	MemoryContext divcxt;		/* the current division's values */
 	EventRow	row;
 	Outbox		o = {0};
 	uint8		rnd[8];
@@ -664,6 +702,7 @@ write_deliveries(TriggerData *trig, Hook *hk, int nhk)
 	o.cid = GetCurrentCommandId(true);
 	o.bistate = tuplestore_tuple_count(events) > OUTBOX_BULK_ROWS ? GetBulkInsertState() : NULL;
 	o.batchcxt = AllocSetContextCreate(CurrentMemoryContext, "seatmgr outbox", ALLOCSET_DEFAULT_SIZES);
+	divcxt = AllocSetContextCreate(CurrentMemoryContext, "seatmgr outbox division", ALLOCSET_SMALL_SIZES);
 	o.slots = palloc(sizeof(TupleTableSlot *) * (OUTBOX_BATCH + nhk));
 
 	/* a read pointer of our own, as a scan of the transition table takes */
@@ -683,6 +722,8 @@ write_deliveries(TriggerData *trig, Hook *hk, int nhk)
 		/* a full batch is written between events: an event's values live in the batch's memory */
 		if (o.used >= OUTBOX_BATCH)
 			outbox_flush(&o);
+		else if (o.used == 0)
+			MemoryContextReset(o.batchcxt);	/* the last events made no delivery */
 		for (int i = 0; ev_from_event[i] >= 0; i++)
 			row.v[ev_from_event[i]] = slot_getattr(ev, ev_attnums[i], &row.n[ev_from_event[i]]);
 		if (row.n[EV_EVENT_ID] || row.n[EV_USER_ID] || row.n[EV_DIVISION_ID] || row.n[EV_EVENT])
@@ -698,8 +739,9 @@ write_deliveries(TriggerData *trig, Hook *hk, int nhk)
 			{
 				bool		isnull;
 
-				/* copied: the probes' rows change with the next key */
-				old = MemoryContextSwitchTo(stmtcxt);
+				/* copied (the probes' rows change with the next key), the last division's freed */
+				MemoryContextReset(divcxt);
+				old = MemoryContextSwitchTo(divcxt);
 				for (int c = 0; c < 3; c++)
 				{
 					static const int cols[] = {EV_DOMAIN_ID, EV_DIVISION, EV_PRODUCT};
@@ -828,6 +870,7 @@ write_deliveries(TriggerData *trig, Hook *hk, int nhk)
 	ExecCloseIndices(o.rri);
 	FreeExecutorState(o.estate);
 	MemoryContextDelete(o.batchcxt);
+	MemoryContextDelete(divcxt);
 	table_close(o.rel, NoLock);
 	probe_close(&users);
 	probe_close(&divisions);
@@ -848,7 +891,8 @@ seatmgr_events_to_outbox(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trig->tg_event) ||
 		TRIGGER_FIRED_FOR_ROW(trig->tg_event) || trig->tg_newtable == NULL)
 		elog(ERROR, "seatmgr.events_to_outbox must be an AFTER STATEMENT trigger with a NEW TABLE");
-	/* without an enabled webhook (known): nothing to do */
+	/* without an enabled webhook (known, after other sessions' changes): nothing to do */
+	AcceptInvalidationMessages();
 	if ((hooks_valid && nhooks == 0) || sm_restoring() ||
 		tuplestore_tuple_count(trig->tg_newtable) == 0)
 		return PointerGetDatum(NULL);
@@ -893,6 +937,7 @@ seatmgr_webhooks_changed(PG_FUNCTION_ARGS)
 		elog(ERROR, "seatmgr.webhooks_changed must be a trigger");
 	CacheInvalidateRelcache(trig->tg_relation);
 	hooks_valid = false;
+	hooks_generation++;
 	if (sm_restoring())
 		return PointerGetDatum(NULL);
 	SPI_connect();
