@@ -14,7 +14,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Exporter 'import';
 
-our @EXPORT = qw(seatmgr_node query query_all fresh_db server_epoch diag_lines note_lines wait_for hook_ports start_receiver received $SRCDIR);
+our @EXPORT = qw(seatmgr_node seatmgr_db slow_run_org query query_all fresh_db server_epoch diag_lines note_lines wait_for hook_ports start_receiver received $SRCDIR);
 
 # the checkout: t/'s parent (make runs prove in $(srcdir); TESTDIR is where tmp_check goes)
 our $SRCDIR = Cwd::abs_path(File::Basename::dirname(Cwd::abs_path(__FILE__)) . '/..');
@@ -67,6 +67,35 @@ sub query_all
 	my ($out, $err) = ('', '');
 	$node->psql($db, $sql, stdout => \$out, stderr => \$err, extra_params => \@opts);
 	return join "\n", grep { $_ ne '' } $out, $err;
+}
+
+# seatmgr_db(NODE, NAME): a new database with seatmgr installed (dies on an error)
+sub seatmgr_db
+{
+	my ($node, $name) = @_;
+	query($node, 'postgres', "CREATE DATABASE $name");
+	query($node, $name, 'CREATE EXTENSION seatmgr');
+	return;
+}
+
+# slow_run_org(USERS, SECONDS): SQL of one division of USERS users idle for a
+# year, due for a scheduled run that hangs SECONDS in the middle of applying
+# its changes (a trigger on license_events), for the crash tests to kill
+sub slow_run_org
+{
+	my ($users, $seconds) = @_;
+	return <<"SQL";
+INSERT INTO seatmgr.domains (name) VALUES ('acme.com');
+INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Eng');
+INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, 1, 'T');
+INSERT INTO seatmgr.users (domain_id, email, last_active_at)
+SELECT 1, 'u' || i || '\@acme.com', now() - interval '1 year' FROM generate_series(1, $users) i;
+INSERT INTO seatmgr.team_members (team_id, user_id, added_at) SELECT 1, user_id, '2024-01-01' FROM seatmgr.users;
+INSERT INTO seatmgr.policies (division_id, enabled, revoke_inactive_after, next_run_at)
+VALUES (1, true, '30 days', now() - interval '1 minute');
+CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN PERFORM pg_sleep($seconds); RETURN NEW; END \$\$;
+CREATE TRIGGER slow BEFORE INSERT ON seatmgr.license_events FOR EACH ROW EXECUTE FUNCTION public.slow();
+SQL
 }
 
 # fresh_db(NODE, NAME): a new empty database (from template0, as a restore wants)

@@ -10,21 +10,8 @@ use Test::More;
 
 my $node = seatmgr_node('crash');
 my $db   = 'seatmgr_crash_test';
-query($node, 'postgres', "CREATE DATABASE $db");
-query($node, $db, 'CREATE EXTENSION seatmgr');
-query($node, $db, <<'SQL');
-INSERT INTO seatmgr.domains (name) VALUES ('acme.com');
-INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Eng');
-INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, 1, 'T');
-INSERT INTO seatmgr.users (domain_id, email, last_active_at)
-SELECT 1, 'u' || i || '@acme.com', now() - interval '1 year' FROM generate_series(1, 50) i;
-INSERT INTO seatmgr.team_members (team_id, user_id, added_at) SELECT 1, user_id, '2024-01-01' FROM seatmgr.users;
-INSERT INTO seatmgr.policies (division_id, enabled, revoke_inactive_after, next_run_at)
-VALUES (1, true, '30 days', now() - interval '1 minute');
--- the run hangs in the middle of applying its changes
-CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(120); RETURN NEW; END $$;
-CREATE TRIGGER slow BEFORE INSERT ON seatmgr.license_events FOR EACH ROW EXECUTE FUNCTION public.slow();
-SQL
+seatmgr_db($node, $db);
+query($node, $db, slow_run_org(50, 120));
 my $licenses = "SELECT string_agg(user_id || status, ',' ORDER BY user_id) FROM seatmgr.licenses";
 my $before   = query($node, $db, $licenses);
 

@@ -32,8 +32,7 @@ my $db   = 'seatmgr_fuzz_test';
 my $tmp  = PostgreSQL::Test::Utils::tempdir;
 sub q1 { return query_all($node, $db, @_); }
 
-query($node, 'postgres', "CREATE DATABASE $db");
-$node->psql($db, 'CREATE EXTENSION seatmgr') == 0 or BAIL_OUT('CREATE EXTENSION seatmgr failed');
+seatmgr_db($node, $db);
 $node->psql($db, <<'SQL') == 0 or BAIL_OUT("the setup of $db failed");
 SET client_min_messages = warning;
 -- the organization the inputs are tried against

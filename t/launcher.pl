@@ -2,24 +2,21 @@
 # which databases it visits at start-up, what its log lines say, that it
 # keeps no session in any database, and that every seatmgr setting is the
 # one README.md documents (its "Settings" table is parsed, so it cannot
-# drift).  Self-contained: its own cluster, seatmgr preloaded.
+# drift).  Its own node (t/SeatmgrTest.pm: pg_cron and seatmgr preloaded).
 #
-#   prove -I $(pg_config --pkglibdir)/pgxs/src/test/perl t/launcher.pl
-#   (as a user that may run initdb, with pg_config's bin directory first in PATH)
+#   make prove_installcheck PROVE_TESTS=t/launcher.pl
 use strict;
 use warnings;
 
 use File::Basename qw(dirname);
+use FindBin;
+use lib $FindBin::RealBin;
+use SeatmgrTest;
 use IPC::Run;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('launcher');
-$node->init;
-# restart_after_crash: a backend killed below restarts every process, as in production
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'seatmgr'\nrestart_after_crash = on\n");
-$node->start;
+my $node = seatmgr_node('launcher');
 
 # ---------------------------------------------------------------------
 # Every setting documented, as documented: README.md's "Settings" table
@@ -62,25 +59,12 @@ like($err, qr/invalid configuration parameter name "seatmgr.no_such_setting"/,
 # Three databases: seat_a and seat_b with seatmgr, plain_c without
 # ---------------------------------------------------------------------
 
-my $org = <<'SQL';
-CREATE EXTENSION seatmgr;
-INSERT INTO seatmgr.domains (name) VALUES ('acme.com');
-INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Eng');
-INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, 1, 'T');
-INSERT INTO seatmgr.users (domain_id, email, last_active_at)
-SELECT 1, 'u' || i || '@acme.com', now() - interval '1 year' FROM generate_series(1, 20) i;
-INSERT INTO seatmgr.team_members (team_id, user_id, added_at) SELECT 1, user_id, '2024-01-01' FROM seatmgr.users;
-INSERT INTO seatmgr.policies (division_id, enabled, revoke_inactive_after, next_run_at)
-VALUES (1, true, '30 days', now() - interval '1 minute');
--- a run hangs in the middle of applying its changes
-CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(300); RETURN NEW; END $$;
-CREATE TRIGGER slow BEFORE INSERT ON seatmgr.license_events FOR EACH ROW EXECUTE FUNCTION public.slow();
-SQL
-for my $db (qw(seat_a seat_b plain_c))
+for my $db (qw(seat_a seat_b))
 {
-	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	seatmgr_db($node, $db);
+	query($node, $db, slow_run_org(20, 300));
 }
-$node->safe_psql($_, $org) for qw(seat_a seat_b);
+query($node, 'postgres', 'CREATE DATABASE plain_c');
 
 # A scheduled run of $db is killed (SIGKILL) in the middle: the postmaster
 # restarts every process, the launcher too.  Returns the log offset before.

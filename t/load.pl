@@ -37,8 +37,7 @@ my $invariants = "$SRCDIR/t/invariants.sql";
 sub q1 { return query_all($node, $db, @_); }
 sub invariants { return query_all($node, $db, slurp_file($invariants), @_); }
 
-query($node, 'postgres', "CREATE DATABASE $db");
-$node->psql($db, 'CREATE EXTENSION seatmgr') == 0 or BAIL_OUT('CREATE EXTENSION seatmgr failed');
+seatmgr_db($node, $db);
 $node->psql($db, <<'SQL', extra_params => [ map { ('-v', "$_=$v{$_}") } qw(U1 U T1 T) ]) == 0
 SET client_min_messages = warning;
 SELECT setseed(0.7);

@@ -20,8 +20,7 @@ use Test::More;
 my $node = seatmgr_node('plans');
 my $db   = 'seatmgr_plans_test';
 my $tmp  = PostgreSQL::Test::Utils::tempdir;
-query($node, 'postgres', "CREATE DATABASE $db");
-query($node, $db, 'CREATE EXTENSION seatmgr');
+seatmgr_db($node, $db);
 query($node, $db, <<'SQL');
 DO $$
 DECLARE t text;

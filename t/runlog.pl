@@ -14,8 +14,7 @@ use Test::More;
 
 my $node = seatmgr_node('runlog');
 my $db   = 'seatmgr_runlog_test';
-query($node, 'postgres', "CREATE DATABASE $db");
-query($node, $db, 'CREATE EXTENSION seatmgr');
+seatmgr_db($node, $db);
 query($node, $db, <<'SQL');
 INSERT INTO seatmgr.domains (name) VALUES ('acme.com');
 INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Eng');

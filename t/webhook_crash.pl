@@ -22,8 +22,7 @@ my $receiver = start_receiver($port, $dir);
 
 my $node = seatmgr_node('webhook_crash');
 my $db   = 'seatmgr_webhook_crash';
-query($node, 'postgres', "CREATE DATABASE $db");
-query($node, $db, 'CREATE EXTENSION seatmgr');
+seatmgr_db($node, $db);
 query($node, $db, <<"SQL");
 INSERT INTO seatmgr.domains (name) VALUES ('acme.com');
 INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Eng');
