@@ -4,8 +4,10 @@
 #  1. a bulk invite of 10,000 users into a paid team, in one statement, with
 #     the outbox trigger disabled (the floor), with no enabled webhook (the
 #     trigger finds none), and with one enabled webhook (10,000 deliveries
-#     written in the same transaction); each rolled back, autovacuum off,
-#     the three interleaved, medians of 5 rounds;
+#     written in the same transaction), and with no enabled webhook followed
+#     by the same 10,000 rows written by hand in plain SQL into a copy of
+#     seatmgr.deliveries (the floor of any outbox of that table); each rolled
+#     back, autovacuum off, the four interleaved, medians of 5 rounds;
 #  2. the delivery worker's throughput: 10,000 deliveries committed at once
 #     to a local receiver answering 204 (a bare Node server, no verifying),
 #     timed from the commit to the last one delivered;
@@ -37,6 +39,25 @@ invite_ms() {
       -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT 1, user_id FROM seatmgr.users" \
       -c "\\timing off" -c "ROLLBACK" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'
 }
+# the floor of what the deliveries add, in plain SQL that never calls seatmgr:
+# the same invite with no enabled webhook, then 10,000 rows of the shape of
+# seatmgr.deliveries (its four indexes, a payload of the same keys built by
+# jsonb_build_object) written by hand into a copy of the table; prints the
+# milliseconds of both statements
+rows_ms() {
+    q -c "BEGIN" -c "\\timing on" \
+      -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT 1, user_id FROM seatmgr.users" \
+      -c "INSERT INTO public.bench_deliveries (domain_id, webhook_id, message_id, event_type, payload, status, attempts, next_attempt_at, created_at)
+          SELECT u.domain_id, 1, 'msg_0123456789abcdef' || to_hex(u.user_id) || '_1', 'license.granted',
+                 jsonb_build_object('type', 'license.granted', 'timestamp', now(),
+                   'data', jsonb_build_object('event_id', u.user_id, 'user_id', u.user_id, 'email', u.email,
+                     'external_id', u.external_id, 'domain', 'acme.com', 'division_id', 1, 'division', 'Eng',
+                     'product', NULL, 'status', 'active', 'source_kind', 'team', 'source_ref', 1, 'run_id', NULL,
+                     'actor', current_user)),
+                 'pending', 0, now(), now()
+            FROM seatmgr.users u" \
+      -c "\\timing off" -c "ROLLBACK" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{s += $1} END {print s}'
+}
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 run5() { for i in 1 2 3 4 5; do invite_ms; done | median; }
 
@@ -45,24 +66,28 @@ for t in licenses license_sources license_events team_members deliveries seat_co
     q -c "ALTER TABLE seatmgr.$t SET (autovacuum_enabled = false)"
 done
 q -c "INSERT INTO seatmgr.webhooks (url, enabled) VALUES ('http://127.0.0.1:$PORT/', false)"
+q -c "CREATE TABLE public.bench_deliveries (LIKE seatmgr.deliveries INCLUDING ALL)" \
+  -c "ALTER TABLE public.bench_deliveries SET (autovacuum_enabled = false)"
 # the three cases interleaved, 5 rounds, medians
 setup_floor() { q -c "ALTER TABLE seatmgr.license_events DISABLE TRIGGER seatmgr_outbox"; }
 setup_none()  { q -c "ALTER TABLE seatmgr.license_events ENABLE TRIGGER seatmgr_outbox" -c "UPDATE seatmgr.webhooks SET enabled = false"; }
 setup_one()   { q -c "UPDATE seatmgr.webhooks SET enabled = true"; }
+setup_rows()  { setup_none; }
 invite_ms >/dev/null   # warm-up
 : > $tmp/bench.txt
 for r in 1 2 3 4 5; do
-    for c in floor none one; do
+    for c in floor none one rows; do
         setup_$c
-        echo "$c $(invite_ms)" >> $tmp/bench.txt
+        if [ $c = rows ]; then echo "$c $(rows_ms)"; else echo "$c $(invite_ms)"; fi >> $tmp/bench.txt
     done
 done
 floor=$(awk '$1 == "floor" {print $2}' $tmp/bench.txt | median)
 none=$(awk '$1 == "none" {print $2}' $tmp/bench.txt | median)
 one=$(awk '$1 == "one" {print $2}' $tmp/bench.txt | median)
-echo "bulk invite of $N users (medians of 5 interleaved rounds, ms): outbox trigger disabled $floor, no enabled webhook $none, one webhook $one"
-for c in floor none one; do echo "  $c, every round: $(awk -v c=$c '$1 == c {printf "%s ", $2}' $tmp/bench.txt)"; done
-awk -v f="$floor" -v n="$none" -v o="$one" 'BEGIN { printf "  no enabled webhook: %+.1f%% over the floor; one webhook: %+.1f%% over the floor\n", (n/f-1)*100, (o/f-1)*100 }'
+rows=$(awk '$1 == "rows" {print $2}' $tmp/bench.txt | median)
+echo "bulk invite of $N users (medians of 5 interleaved rounds, ms): outbox trigger disabled $floor, no enabled webhook $none, one webhook $one; no webhook and the same rows written by hand $rows"
+for c in floor none one rows; do echo "  $c, every round: $(awk -v c=$c '$1 == c {printf "%s ", $2}' $tmp/bench.txt)"; done
+awk -v f="$floor" -v n="$none" -v o="$one" -v r="$rows" 'BEGIN { printf "  no enabled webhook: %+.1f%% over the floor; one webhook: %+.1f%% over the floor; the rows by hand (the floor of any outbox of this table): %+.1f%%\n", (n/f-1)*100, (o/f-1)*100, (r/f-1)*100 }'
 setup_one
 
 # the worker's throughput to a local receiver answering 204

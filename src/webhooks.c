@@ -353,78 +353,103 @@ static const char *const d_null_names[] = {
 
 static AttrNumber d_attnum[D_NCOLS];
 
-static void
-push_key(JsonbParseState **st, const char *key)
+/*
+ * A payload is built as a JsonbValue tree whose objects hold their pairs
+ * already in jsonb's order (shorter keys first, then bytewise), so that
+ * JsonbValueToJsonb writes it at once: pushJsonbValue would copy every pair
+ * and sort each object again per event (it was 40% of the payload's cost).
+ * The orders are computed once, by jsonb's rule, from the tables below.
+ */
+typedef struct PayloadKey
 {
-	JsonbValue	v;
+	const char *key;
+	int			col;			/* an EventRow column, or one of these: */
+} PayloadKey;
 
-	v.type = jbvString;
-	v.val.string.val = (char *) key;
-	v.val.string.len = strlen(key);
-	(void) pushJsonbValue(st, WJB_KEY, &v);
+#define PK_STATUS	-1			/* the license's status after the event */
+#define PK_TYPE		-2			/* the event type */
+#define PK_DATA		-3			/* the data object */
+
+static PayloadKey data_keys[] = {
+	{"event_id", EV_EVENT_ID}, {"user_id", EV_USER_ID}, {"email", EV_EMAIL},
+	{"external_id", EV_EXTERNAL_ID}, {"domain", EV_DOMAIN}, {"division_id", EV_DIVISION_ID},
+	{"division", EV_DIVISION}, {"product", EV_PRODUCT}, {"status", PK_STATUS},
+	{"source_kind", EV_SOURCE_KIND}, {"source_ref", EV_SOURCE_REF}, {"run_id", EV_RUN_ID},
+	{"actor", EV_ACTOR}
+};
+/* license.warned's data: the same keys and its notice's */
+static PayloadKey warned_keys[lengthof(data_keys) + 2];
+static PayloadKey top_keys[] = {
+	{"type", PK_TYPE}, {"timestamp", EV_AT}, {"data", PK_DATA}
+};
+static bool payload_keys_sorted = false;
+
+/* jsonb's order of object keys (lengthCompareJsonbStringValue) */
+static int
+payload_key_cmp(const void *a, const void *b)
+{
+	const char *ka = ((const PayloadKey *) a)->key;
+	const char *kb = ((const PayloadKey *) b)->key;
+	size_t		la = strlen(ka);
+	size_t		lb = strlen(kb);
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return memcmp(ka, kb, la);
 }
 
 static void
-push_null(JsonbParseState **st, const char *key)
+sort_payload_keys(void)
 {
-	JsonbValue	v;
-
-	push_key(st, key);
-	v.type = jbvNull;
-	(void) pushJsonbValue(st, WJB_VALUE, &v);
+	if (payload_keys_sorted)
+		return;
+	memcpy(warned_keys, data_keys, sizeof(data_keys));
+	warned_keys[lengthof(data_keys)] = (PayloadKey) {"notice_id", EV_NOTICE_ID};
+	warned_keys[lengthof(data_keys) + 1] = (PayloadKey) {"deadline", EV_DEADLINE};
+	qsort(data_keys, lengthof(data_keys), sizeof(PayloadKey), payload_key_cmp);
+	qsort(warned_keys, lengthof(warned_keys), sizeof(PayloadKey), payload_key_cmp);
+	qsort(top_keys, lengthof(top_keys), sizeof(PayloadKey), payload_key_cmp);
+	payload_keys_sorted = true;
 }
 
 static void
-push_cstring(JsonbParseState **st, const char *key, const char *s)
+jbv_string(JsonbValue *v, const char *s, int len)
 {
-	JsonbValue	v;
-
-	push_key(st, key);
-	v.type = jbvString;
-	v.val.string.val = (char *) s;
-	v.val.string.len = strlen(s);
-	(void) pushJsonbValue(st, WJB_VALUE, &v);
+	v->type = jbvString;
+	v->val.string.val = (char *) s;
+	v->val.string.len = len;
 }
 
 /* column col of an event as a jsonb value: null, number, string or UTC timestamp */
 static void
-push_col(JsonbParseState **st, const char *key, const EventRow *e, int col)
+jbv_col(JsonbValue *v, const EventRow *e, int col)
 {
 	Datum		d = e->v[col];
 	Oid			type = ev_types[col];
-	JsonbValue	v;
 
 	if (e->n[col])
+		v->type = jbvNull;
+	else if (type == INT8OID)
 	{
-		push_null(st, key);
-		return;
-	}
-	push_key(st, key);
-	if (type == INT8OID)
-	{
-		v.type = jbvNumeric;
-		v.val.numeric = int64_to_numeric(DatumGetInt64(d));
+		v->type = jbvNumeric;
+		v->val.numeric = int64_to_numeric(DatumGetInt64(d));
 	}
 	else if (type == TIMESTAMPTZOID)
 	{
 		/* as to_jsonb renders it with TimeZone UTC (SPEC section 9) */
 		static const int utc = 0;
+		char	   *ts = JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, &utc);
 
-		v.type = jbvString;
-		v.val.string.val = JsonEncodeDateTime(NULL, d, TIMESTAMPTZOID, &utc);
-		v.val.string.len = strlen(v.val.string.val);
+		jbv_string(v, ts, strlen(ts));
 	}
 	else if (type == TEXTOID)
 	{
 		text	   *t = DatumGetTextPP(d);
 
-		v.type = jbvString;
-		v.val.string.val = VARDATA_ANY(t);
-		v.val.string.len = VARSIZE_ANY_EXHDR(t);
+		jbv_string(v, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	}
 	else
 		elog(ERROR, "seatmgr: outbox column %d has an unexpected type %u", col, type);
-	(void) pushJsonbValue(st, WJB_VALUE, &v);
 }
 
 /* the status of the license after an event (SPEC section 7) */
@@ -437,39 +462,52 @@ status_after(const char *event)
 	return event;
 }
 
+/* the pairs of one object, in the order of keys[] */
+static void
+jbv_object(JsonbValue *obj, JsonbPair *pairs, const PayloadKey *keys, int n,
+		   const EventRow *e, const char *type, const char *event, JsonbValue *data)
+{
+	for (int i = 0; i < n; i++)
+	{
+		JsonbPair  *p = &pairs[i];
+
+		jbv_string(&p->key, keys[i].key, strlen(keys[i].key));
+		p->order = i;
+		if (keys[i].col == PK_STATUS)
+		{
+			const char *st = status_after(event);
+
+			jbv_string(&p->value, st, strlen(st));
+		}
+		else if (keys[i].col == PK_TYPE)
+			jbv_string(&p->value, type, strlen(type));
+		else if (keys[i].col == PK_DATA)
+			p->value = *data;
+		else
+			jbv_col(&p->value, e, keys[i].col);
+	}
+	obj->type = jbvObject;
+	obj->val.object.nPairs = n;
+	obj->val.object.pairs = pairs;
+}
+
 /* {"type": ..., "timestamp": at, "data": {...}} of one event */
 static Datum
 event_payload(const EventRow *e, const char *type, const char *event)
 {
-	JsonbParseState *st = NULL;
-	JsonbValue *res;
+	bool		warned = strcmp(event, "warned") == 0;
+	JsonbPair	data_pairs[lengthof(warned_keys)];
+	JsonbPair	top_pairs[lengthof(top_keys)];
+	JsonbValue	data;
+	JsonbValue	top;
 
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	push_cstring(&st, "type", type);
-	push_col(&st, "timestamp", e, EV_AT);
-	push_key(&st, "data");
-	(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	push_col(&st, "event_id", e, EV_EVENT_ID);
-	push_col(&st, "user_id", e, EV_USER_ID);
-	push_col(&st, "email", e, EV_EMAIL);
-	push_col(&st, "external_id", e, EV_EXTERNAL_ID);
-	push_col(&st, "domain", e, EV_DOMAIN);
-	push_col(&st, "division_id", e, EV_DIVISION_ID);
-	push_col(&st, "division", e, EV_DIVISION);
-	push_col(&st, "product", e, EV_PRODUCT);
-	push_cstring(&st, "status", status_after(event));
-	push_col(&st, "source_kind", e, EV_SOURCE_KIND);
-	push_col(&st, "source_ref", e, EV_SOURCE_REF);
-	push_col(&st, "run_id", e, EV_RUN_ID);
-	push_col(&st, "actor", e, EV_ACTOR);
-	if (strcmp(event, "warned") == 0)
-	{
-		push_col(&st, "notice_id", e, EV_NOTICE_ID);
-		push_col(&st, "deadline", e, EV_DEADLINE);
-	}
-	(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	return JsonbPGetDatum(JsonbValueToJsonb(res));
+	sort_payload_keys();
+	if (warned)
+		jbv_object(&data, data_pairs, warned_keys, lengthof(warned_keys), e, type, event, NULL);
+	else
+		jbv_object(&data, data_pairs, data_keys, lengthof(data_keys), e, type, event, NULL);
+	jbv_object(&top, top_pairs, top_keys, lengthof(top_keys), e, type, event, &data);
+	return JsonbPGetDatum(JsonbValueToJsonb(&top));
 }
 
 /* seatmgr.deliveries, its identity sequence and column numbers, looked up once */
