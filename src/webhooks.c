@@ -522,7 +522,8 @@ deliveries_table(void)
 
 		if (!OidIsValid(relid))
 			elog(ERROR, "seatmgr: table seatmgr.deliveries is missing");
-		rel = table_open(relid, AccessShareLock);
+		/* the lock the outbox writes with, kept: the columns cannot change under it */
+		rel = table_open(relid, RowExclusiveLock);
 		desc = RelationGetDescr(rel);
 		for (int i = 0; i < D_NCOLS; i++)
 			d_attnum[i] = InvalidAttrNumber;
@@ -551,7 +552,7 @@ deliveries_table(void)
 			if (d_attnum[i] == InvalidAttrNumber)
 				elog(ERROR, "seatmgr: seatmgr.deliveries has no column \"%s\"", d_names[i]);
 		deliveries_seqid = getIdentitySequence(relid, d_attnum[D_DELIVERY_ID], false);
-		table_close(rel, AccessShareLock);
+		table_close(rel, NoLock);
 		deliveries_relid = relid;
 	}
 	return deliveries_relid;
@@ -660,8 +661,9 @@ probe_close(Probe *p)
 		return;
 	index_endscan(p->scan);
 	ExecDropSingleTupleTableSlot(p->slot);
-	index_close(p->idx, AccessShareLock);
-	table_close(p->rel, AccessShareLock);
+	/* the locks are kept to the end of the transaction, as PostgreSQL does */
+	index_close(p->idx, NoLock);
+	table_close(p->rel, NoLock);
 	p->rel = NULL;
 }
 
@@ -733,6 +735,8 @@ write_deliveries(TriggerData *trig, Hook *hk, int nhk)
 	probe_open(&domains, "domains", "domains_pkey", 1, snapshot, domain_cols);
 
 	o.rel = table_open(deliveries_table(), RowExclusiveLock);
+	/* taking the lock took in invalidations: a changed table's columns are read again */
+	(void) deliveries_table();
 	o.estate = CreateExecutorState();
 	o.rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(o.rri, o.rel, 1, NULL, 0);
