@@ -15,11 +15,22 @@
  *   waiting for locks        a real run waits for its domain's grant lock,
  *                            its division row and its seat counter
  *   computing changes        the change set's one statement (a preview and
- *                            seatmgr_simulate are only this phase)
+ *                            seatmgr_simulate are only this phase):
+ *                            licenses_done moves towards licenses_total as
+ *                            it joins the division's licences with their
+ *                            users and judges them (R7)
  *   applying changes         its chunks: changes_done moves chunk by chunk
  *                            towards changes_total, with the users counts
  *   giving seats back        an undo's statement (R16)
  *   recording                the run's row and its run.finished
+ *
+ * licenses_done is counted by seatmgr._progress_tick(), a clause of that
+ * statement's join of the licences with their users (src/sql/changes.sql)
+ * that is always true: it counts in a local variable
+ * and adds to the slot every TICK_EVERY rows (an atomic add, so that a
+ * parallel worker adds to its leader's slot).  Its support function tells
+ * the planner that it keeps every row and costs nothing, so the statement's
+ * plans are those it has without it (t/plans.pl).
  *
  * A slot is freed when its run ends, and whenever the (sub)transaction that
  * started it ends first (an error, a FATAL exit): a slot never outlives its
@@ -28,12 +39,15 @@
  */
 #include "seatmgr.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/supportnodes.h"
 #include "port/atomics.h"
+#include "storage/backendid.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -57,6 +71,9 @@ typedef struct ProgressSlot
 	int64		deactivated;
 	int64		added;
 	int64		warned;
+	int64		licenses_total; /* -1 when not counted */
+	pg_atomic_uint64 licenses_done; /* added to by the backend and its
+									 * parallel workers */
 } ProgressSlot;
 
 typedef struct ProgressShared
@@ -71,6 +88,11 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* the (sub)transaction level that started this backend's slot */
 static int	slot_level = 0;
+
+/* rows seatmgr._progress_tick() counted and has not yet added to the slot */
+static uint64 ticks = 0;
+
+#define TICK_EVERY 1000
 
 #define BEGIN_WRITE(s) \
 	do { (s)->changecount++; pg_write_barrier(); } while (0)
@@ -105,6 +127,8 @@ progress_shmem_startup(void)
 	{
 		shared->nslots = MaxBackends;
 		memset(shared->slots, 0, sizeof(ProgressSlot) * MaxBackends);
+		for (int i = 0; i < MaxBackends; i++)
+			pg_atomic_init_u64(&shared->slots[i].licenses_done, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -115,6 +139,17 @@ my_slot(void)
 	if (shared == NULL || MyBackendId <= 0 || MyBackendId > shared->nslots)
 		return NULL;
 	return &shared->slots[MyBackendId - 1];
+}
+
+/* the slot a parallel worker's ticks go to: its leader's */
+static volatile ProgressSlot *
+leader_slot(void)
+{
+	BackendId	id = IsParallelWorker() ? ParallelLeaderBackendId : MyBackendId;
+
+	if (shared == NULL || id <= 0 || id > shared->nslots)
+		return NULL;
+	return &shared->slots[id - 1];
 }
 
 /* Frees this backend's slot: at the end of a run, of its transaction, on exit. */
@@ -173,8 +208,46 @@ sm_progress_start(int64 run_id, int64 division_id, const char *trigger, const ch
 	strlcpy((char *) s->phase, phase, sizeof(s->phase));
 	s->changes_total = -1;
 	s->changes_done = s->deactivated = s->added = s->warned = 0;
+	s->licenses_total = -1;
+	pg_atomic_write_u64((pg_atomic_uint64 *) &s->licenses_done, 0);
 	END_WRITE(s);
 	slot_level = GetCurrentTransactionNestLevel();
+	ticks = 0;
+}
+
+/*
+ * licenses_total: the licences the change set's statement will examine, the
+ * active and waitlisted ones of the division, counted through
+ * licenses_division_status_idx (an index-only scan once vacuumed) just
+ * before the statement, on its own snapshot.
+ */
+static SeatQuery q_licenses = {
+	"SELECT pg_catalog.count(*) FROM seatmgr.licenses l"
+	" WHERE l.division_id = $1 AND l.status IN ('active', 'waitlisted')",
+	1, {INT8OID}
+};
+
+/*
+ * The run or preview of division_id starts computing its change set: its
+ * licenses_total is counted (not on 0.1.0's schema, whose seatmgr.progress
+ * has no such column, nor without shared memory).
+ */
+void
+sm_progress_licenses(int64 division_id)
+{
+	volatile ProgressSlot *s = my_slot();
+	Datum		v[1] = {Int64GetDatum(division_id)};
+	int64		licenses_total;
+
+	if (s == NULL || s->pid == 0 || !sm_has_notices())
+		return;
+	sm_exec(&q_licenses, v, NULL, true, 1);
+	licenses_total = sm_get_int64(0, 1, NULL);
+	BEGIN_WRITE(s);
+	s->licenses_total = licenses_total;
+	pg_atomic_write_u64((pg_atomic_uint64 *) &s->licenses_done, 0);
+	END_WRITE(s);
+	ticks = 0;
 }
 
 /* The run enters phase; changes_total, when >= 0, is the change set's size. */
@@ -186,10 +259,14 @@ sm_progress_phase(const char *phase, int64 changes_total)
 	if (s == NULL || s->pid == 0)
 		return;
 	BEGIN_WRITE(s);
+	/* the change set's statement has ended: every licence is examined */
+	if (s->licenses_total >= 0)
+		pg_atomic_write_u64((pg_atomic_uint64 *) &s->licenses_done, s->licenses_total);
 	strlcpy((char *) s->phase, phase, sizeof(s->phase));
 	if (changes_total >= 0)
 		s->changes_total = changes_total;
 	END_WRITE(s);
+	ticks = 0;
 }
 
 /* What the run has done so far: rows of the change set and their outcome. */
@@ -206,6 +283,62 @@ sm_progress_done(int64 changes_done, int64 deactivated, int64 added, int64 warne
 	s->added = added;
 	s->warned = warned;
 	END_WRITE(s);
+}
+
+/*
+ * seatmgr._progress_tick(license_user_id, user_id): true.  A clause of the
+ * join of the division's licences with their users in the change set's
+ * statement (src/sql/changes.sql), which counts the joined rows for
+ * licenses_done as they come out: in a local variable, and
+ * into the slot (its leader's, in a parallel worker) every TICK_EVERY rows,
+ * so that a row costs a call and an addition.  Outside a run or preview it
+ * only counts.
+ */
+PG_FUNCTION_INFO_V1(seatmgr_progress_tick);
+
+Datum
+seatmgr_progress_tick(PG_FUNCTION_ARGS)
+{
+	sm_require_arg(fcinfo, 0, "license_user_id");
+	sm_require_arg(fcinfo, 1, "user_id");
+	if (++ticks >= TICK_EVERY)
+	{
+		volatile ProgressSlot *s = leader_slot();
+
+		if (s != NULL && s->pid != 0)
+			pg_atomic_fetch_add_u64((pg_atomic_uint64 *) &s->licenses_done, ticks);
+		ticks = 0;
+	}
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * The planner support function of seatmgr._progress_tick(): the qual keeps
+ * every row (selectivity 1) and costs nothing, so that the statement is
+ * planned as it is without it (the plans and their estimates are the same).
+ */
+PG_FUNCTION_INFO_V1(seatmgr_progress_tick_support);
+
+Datum
+seatmgr_progress_tick_support(PG_FUNCTION_ARGS)
+{
+	Node	   *req;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_POINTER(NULL);
+	req = (Node *) PG_GETARG_POINTER(0);
+	if (IsA(req, SupportRequestSelectivity))
+	{
+		((SupportRequestSelectivity *) req)->selectivity = 1.0;
+		PG_RETURN_POINTER(req);
+	}
+	if (IsA(req, SupportRequestCost))
+	{
+		((SupportRequestCost *) req)->startup = 0;
+		((SupportRequestCost *) req)->per_tuple = 0;
+		PG_RETURN_POINTER(req);
+	}
+	PG_RETURN_POINTER(NULL);
 }
 
 void
@@ -264,8 +397,8 @@ progress(FunctionCallInfo fcinfo, SmCaller *c)
 	InitMaterializedSRF(fcinfo, 0);
 	/* 0.1.0's progress_rows(), until ALTER EXTENSION UPDATE, has eight columns */
 	legacy = rsinfo->setDesc->natts == 8;
-	if (!legacy && rsinfo->setDesc->natts != 13)
-		elog(ERROR, "seatmgr: seatmgr.progress_rows must return its 13 columns");
+	if (!legacy && rsinfo->setDesc->natts != 15)
+		elog(ERROR, "seatmgr: seatmgr.progress_rows must return its 15 columns");
 	if (shared == NULL)
 		return (Datum) 0;
 
@@ -273,8 +406,8 @@ progress(FunctionCallInfo fcinfo, SmCaller *c)
 	for (int i = 0; i < shared->nslots; i++)
 	{
 		ProgressSlot s;
-		Datum		values[13];
-		bool		nulls[13] = {0};
+		Datum		values[15];
+		bool		nulls[15] = {0};
 
 		if (shared->slots[i].pid == 0)
 			continue;
@@ -310,12 +443,18 @@ progress(FunctionCallInfo fcinfo, SmCaller *c)
 		values[5] = CStringGetTextDatum(s.trigger);
 		values[6] = CStringGetTextDatum(s.phase);
 		values[7] = TimestampTzGetDatum(s.started_at);
-		values[8] = Int64GetDatum(s.changes_total);
-		nulls[8] = s.changes_total < 0;
-		values[9] = Int64GetDatum(s.changes_done);
-		values[10] = Int64GetDatum(s.deactivated);
-		values[11] = Int64GetDatum(s.added);
-		values[12] = Int64GetDatum(s.warned);
+		values[8] = Int64GetDatum(s.licenses_total);
+		nulls[8] = s.licenses_total < 0;
+		/* read apart from the copy: the leader's parallel workers add to it */
+		values[9] = Int64GetDatum(Min((int64) pg_atomic_read_u64(&shared->slots[i].licenses_done),
+									  s.licenses_total));
+		nulls[9] = s.licenses_total < 0;
+		values[10] = Int64GetDatum(s.changes_total);
+		nulls[10] = s.changes_total < 0;
+		values[11] = Int64GetDatum(s.changes_done);
+		values[12] = Int64GetDatum(s.deactivated);
+		values[13] = Int64GetDatum(s.added);
+		values[14] = Int64GetDatum(s.warned);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
