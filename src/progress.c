@@ -4,12 +4,13 @@
  *
  * One slot per backend (indexed by MyBackendId, like the backend status
  * array behind pg_stat_progress_*), cluster-wide: a slot names its
- * database.  A backend writes only its own slot, a few times per run (at
- * each phase and once per chunk of the change set it applies, src/writer.c),
- * without a lock: it bumps the slot's change counter before and after
- * writing (odd while it writes), and a reader copies the slot until it reads
- * the same even count before and after, as PostgreSQL's st_changecount does
- * for pg_stat_activity.  Nothing here costs a lock or a system call per row.
+ * database.  A backend writes only its own slot (but for licenses_done,
+ * below), a few times per run (at each phase and once per chunk of the
+ * change set it applies, src/writer.c), without a lock: it bumps the slot's
+ * change counter before and after writing (odd while it writes), and a
+ * reader copies the slot until it reads the same even count before and
+ * after, as PostgreSQL's st_changecount does for pg_stat_activity.  Nothing
+ * here costs a lock or a system call per row.
  *
  * The phases, in order (README, "Progress"):
  *   waiting for locks        a real run waits for its domain's grant lock,
@@ -26,11 +27,15 @@
  *
  * licenses_done is counted by seatmgr._progress_tick(), a clause of that
  * statement's join of the licences with their users (src/sql/changes.sql)
- * that is always true: it counts in a local variable
- * and adds to the slot every TICK_EVERY rows (an atomic add, so that a
- * parallel worker adds to its leader's slot).  Its support function tells
- * the planner that it keeps every row and costs nothing, so the statement's
- * plans are those it has without it (t/plans.pl).
+ * that is always true: it counts in a local variable and adds to the slot
+ * every TICK_EVERY rows, an atomic addition outside the change counter, so
+ * that a parallel worker may add to its leader's slot (the joins run in the
+ * leader in today's plans; a worker's last rows, fewer than TICK_EVERY,
+ * would be missing from the count).  Its support function tells the
+ * planner that it keeps every row and costs nothing, so the statement's
+ * plans, row estimates and costs are those it has without it (the EXPLAIN
+ * output differs by the one Join Filter line; t/plans.pl).  When the
+ * statement ends, licenses_total becomes the number of licences it counted.
  *
  * A slot is freed when its run ends, and whenever the (sub)transaction that
  * started it ends first (an error, a FATAL exit): a slot never outlives its
@@ -336,10 +341,10 @@ sm_progress_done(int64 changes_done, int64 deactivated, int64 added, int64 warne
  * seatmgr._progress_tick(license_user_id, user_id): true.  A clause of the
  * join of the division's licences with their users in the change set's
  * statement (src/sql/changes.sql), which counts the joined rows for
- * licenses_done as they come out: in a local variable, and
- * into the slot (its leader's, in a parallel worker) every TICK_EVERY rows,
- * so that a row costs a call and an addition.  Outside a run or preview it
- * only counts.
+ * licenses_done as they come out: in a local variable, and into the slot
+ * (its leader's, in a parallel worker) every TICK_EVERY rows, so that a row
+ * costs a call and an addition.  Outside a run or preview (seatmgr_explain
+ * runs the same statement) it only counts.
  */
 PG_FUNCTION_INFO_V1(seatmgr_progress_tick);
 
