@@ -101,6 +101,7 @@ ALTER VIEW seatmgr.license_periods SET (security_invoker = true);
 CREATE FUNCTION seatmgr.progress_rows(
         OUT pid integer, OUT datid oid, OUT run_id bigint, OUT division_id bigint,
         OUT preview boolean, OUT trigger text, OUT phase text, OUT started_at timestamptz,
+        OUT licenses_total bigint, OUT licenses_done bigint,
         OUT changes_total bigint, OUT changes_done bigint,
         OUT users_deactivated bigint, OUT users_added bigint, OUT users_warned bigint)
     RETURNS SETOF record
@@ -109,9 +110,25 @@ COMMENT ON FUNCTION seatmgr.progress_rows() IS 'Internal: the shared-memory slot
 REVOKE ALL ON FUNCTION seatmgr.progress_rows() FROM PUBLIC;
 CREATE VIEW seatmgr.progress WITH (security_invoker = true) AS
 SELECT p.pid, p.datid, db.datname, p.run_id, p.division_id, d.name AS division, p.preview, p.trigger,
-       p.phase, p.started_at, p.changes_total, p.changes_done,
+       p.phase, p.started_at, p.licenses_total, p.licenses_done, p.changes_total, p.changes_done,
        p.users_deactivated, p.users_added, p.users_warned
   FROM seatmgr.progress_rows() p
   LEFT JOIN pg_catalog.pg_database db ON db.oid = p.datid
   LEFT JOIN seatmgr.divisions d ON d.division_id = p.division_id AND db.datname = pg_catalog.current_database();
+-- Counts the licences the change set's statement examines, for
+-- seatmgr.progress's licenses_done: a clause of its join of the division's
+-- licences with their users (src/sql/changes.sql) that is always true, and whose support
+-- function gives the planner selectivity 1 and no cost, so that the
+-- statement's plans are those it has without it.  STABLE, not VOLATILE: a
+-- volatile function would keep the planner from inlining a CTE that calls
+-- it; PARALLEL SAFE: a parallel worker adds to its leader's count.
+CREATE FUNCTION seatmgr._progress_tick_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'seatmgr_progress_tick_support' LANGUAGE C;
+COMMENT ON FUNCTION seatmgr._progress_tick_support(internal) IS 'Internal: the planner support function of seatmgr._progress_tick (selectivity 1, no cost)';
+REVOKE ALL ON FUNCTION seatmgr._progress_tick_support(internal) FROM PUBLIC;
+CREATE FUNCTION seatmgr._progress_tick(license_user_id bigint, user_id bigint) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'seatmgr_progress_tick' LANGUAGE C STABLE PARALLEL SAFE
+    SUPPORT seatmgr._progress_tick_support;
+COMMENT ON FUNCTION seatmgr._progress_tick(bigint, bigint) IS 'Internal: true; counts the licences a run or preview examines for seatmgr.progress.licenses_done';
+REVOKE ALL ON FUNCTION seatmgr._progress_tick(bigint, bigint) FROM PUBLIC;
 COMMENT ON VIEW seatmgr.progress IS 'Runs and previews in progress right now in every database of the cluster, with phase and counts, read from shared memory like pg_stat_progress_vacuum (empty unless seatmgr is in shared_preload_libraries)';

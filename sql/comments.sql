@@ -227,6 +227,8 @@ COMMENT ON COLUMN seatmgr.progress.preview IS 'true for a preview (seatmgr_run(.
 COMMENT ON COLUMN seatmgr.progress.trigger IS 'manual, scheduled or undo as in seatmgr.runs (a preview of seatmgr_run is manual), or simulate for seatmgr_simulate';
 COMMENT ON COLUMN seatmgr.progress.phase IS 'What it is doing now: waiting for locks, computing changes, applying changes, giving seats back (an undo) or recording (README, Progress)';
 COMMENT ON COLUMN seatmgr.progress.started_at IS 'When it started';
+COMMENT ON COLUMN seatmgr.progress.licenses_total IS 'Active and waitlisted licences of the division, counted through its index when the change set''s statement starts (phase computing changes); NULL before, for an undo, and on 0.1.0''s schema';
+COMMENT ON COLUMN seatmgr.progress.licenses_done IS 'Licences the change set''s statement has joined with their user and judged so far, counted by thousands while it runs; licenses_total once it has ended (at most licenses_total)';
 COMMENT ON COLUMN seatmgr.progress.changes_total IS 'Rows of the change set (deactivations, warnings, additions, skips and notice closings); NULL until computed, and for a preview or an undo';
 COMMENT ON COLUMN seatmgr.progress.changes_done IS 'Rows of the change set applied so far, chunk by chunk (phase applying changes)';
 COMMENT ON COLUMN seatmgr.progress.users_deactivated IS 'Licenses deactivated so far';

@@ -4,22 +4,38 @@
  *
  * One slot per backend (indexed by MyBackendId, like the backend status
  * array behind pg_stat_progress_*), cluster-wide: a slot names its
- * database.  A backend writes only its own slot, a few times per run (at
- * each phase and once per chunk of the change set it applies, src/writer.c),
- * without a lock: it bumps the slot's change counter before and after
- * writing (odd while it writes), and a reader copies the slot until it reads
- * the same even count before and after, as PostgreSQL's st_changecount does
- * for pg_stat_activity.  Nothing here costs a lock or a system call per row.
+ * database.  A backend writes only its own slot (but for licenses_done,
+ * below), a few times per run (at each phase and once per chunk of the
+ * change set it applies, src/writer.c), without a lock: it bumps the slot's
+ * change counter before and after writing (odd while it writes), and a
+ * reader copies the slot until it reads the same even count before and
+ * after, as PostgreSQL's st_changecount does for pg_stat_activity.  Nothing
+ * here costs a lock or a system call per row.
  *
  * The phases, in order (README, "Progress"):
  *   waiting for locks        a real run waits for its domain's grant lock,
  *                            its division row and its seat counter
  *   computing changes        the change set's one statement (a preview and
- *                            seatmgr_simulate are only this phase)
+ *                            seatmgr_simulate are only this phase):
+ *                            licenses_done moves towards licenses_total as
+ *                            it joins the division's licences with their
+ *                            users and judges them (R7)
  *   applying changes         its chunks: changes_done moves chunk by chunk
  *                            towards changes_total, with the users counts
  *   giving seats back        an undo's statement (R16)
  *   recording                the run's row and its run.finished
+ *
+ * licenses_done is counted by seatmgr._progress_tick(), a clause of that
+ * statement's join of the licences with their users (src/sql/changes.sql)
+ * that is always true: it counts in a local variable and adds to the slot
+ * every TICK_EVERY rows, an atomic addition outside the change counter, so
+ * that a parallel worker may add to its leader's slot (the joins run in the
+ * leader in today's plans; a worker's last rows, fewer than TICK_EVERY,
+ * would be missing from the count).  Its support function tells the
+ * planner that it keeps every row and costs nothing, so the statement's
+ * plans, row estimates and costs are those it has without it (the EXPLAIN
+ * output differs by the one Join Filter line; t/plans.pl).  When the
+ * statement ends, licenses_total becomes the number of licences it counted.
  *
  * A slot is freed when its run ends, and whenever the (sub)transaction that
  * started it ends first (an error, a FATAL exit): a slot never outlives its
@@ -28,17 +44,22 @@
  */
 #include "seatmgr.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/supportnodes.h"
 #include "port/atomics.h"
+#include "storage/backendid.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/plancache.h"
 
 SM_SCOPED_FUNCTION(progress)
 
@@ -57,6 +78,9 @@ typedef struct ProgressSlot
 	int64		deactivated;
 	int64		added;
 	int64		warned;
+	int64		licenses_total; /* -1 when not counted */
+	pg_atomic_uint64 licenses_done; /* added to by the backend and its
+									 * parallel workers */
 } ProgressSlot;
 
 typedef struct ProgressShared
@@ -71,6 +95,11 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* the (sub)transaction level that started this backend's slot */
 static int	slot_level = 0;
+
+/* rows seatmgr._progress_tick() counted and has not yet added to the slot */
+static uint64 ticks = 0;
+
+#define TICK_EVERY 1000
 
 #define BEGIN_WRITE(s) \
 	do { (s)->changecount++; pg_write_barrier(); } while (0)
@@ -105,6 +134,8 @@ progress_shmem_startup(void)
 	{
 		shared->nslots = MaxBackends;
 		memset(shared->slots, 0, sizeof(ProgressSlot) * MaxBackends);
+		for (int i = 0; i < MaxBackends; i++)
+			pg_atomic_init_u64(&shared->slots[i].licenses_done, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -115,6 +146,17 @@ my_slot(void)
 	if (shared == NULL || MyBackendId <= 0 || MyBackendId > shared->nslots)
 		return NULL;
 	return &shared->slots[MyBackendId - 1];
+}
+
+/* the slot a parallel worker's ticks go to: its leader's */
+static volatile ProgressSlot *
+leader_slot(void)
+{
+	BackendId	id = IsParallelWorker() ? ParallelLeaderBackendId : MyBackendId;
+
+	if (shared == NULL || id <= 0 || id > shared->nslots)
+		return NULL;
+	return &shared->slots[id - 1];
 }
 
 /* Frees this backend's slot: at the end of a run, of its transaction, on exit. */
@@ -173,8 +215,82 @@ sm_progress_start(int64 run_id, int64 division_id, const char *trigger, const ch
 	strlcpy((char *) s->phase, phase, sizeof(s->phase));
 	s->changes_total = -1;
 	s->changes_done = s->deactivated = s->added = s->warned = 0;
+	s->licenses_total = -1;
+	pg_atomic_write_u64((pg_atomic_uint64 *) &s->licenses_done, 0);
 	END_WRITE(s);
 	slot_level = GetCurrentTransactionNestLevel();
+	ticks = 0;
+}
+
+/*
+ * licenses_total while the change set's statement runs: the division's
+ * active and waitlisted licences, counted up to LICENSES_COUNTED; past
+ * that, the planner's estimate from the table's statistics (as
+ * pg_stat_progress_create_index's tuples_total comes from the relation's
+ * size), which costs a plan of a small query and no scan: counting them all
+ * would cost 0.2 s of a 6 s statement at a million users.  The estimate is
+ * planned with the division as a constant, not as a parameter, so that a
+ * big division's own statistics are used.
+ */
+#define LICENSES_COUNTED 100000
+
+static SeatQuery q_licenses = {
+	"SELECT pg_catalog.count(*) FROM (SELECT FROM seatmgr.licenses l"
+	" WHERE l.division_id = $1 AND l.status IN ('active', 'waitlisted')"
+	" LIMIT " CppAsString2(LICENSES_COUNTED) ") l",
+	1, {INT8OID}
+};
+
+static int64
+licenses_estimate(int64 division_id)
+{
+	Datum		v[1] = {Int64GetDatum(division_id)};
+	int64		counted;
+	int			level;
+	SPIPlanPtr	plan;
+	CachedPlanSource *source;
+	CachedPlan *cplan;
+	double		rows;
+
+	sm_exec(&q_licenses, v, NULL, true, 1);
+	counted = sm_get_int64(0, 1, NULL);
+	if (counted < LICENSES_COUNTED)
+		return counted;
+	level = sm_pin_settings(NULL);
+	plan = SPI_prepare_cursor(psprintf("SELECT FROM seatmgr.licenses l"
+									   " WHERE l.division_id = '%lld'::bigint"
+									   " AND l.status IN ('active', 'waitlisted')",
+									   (long long) division_id), 0, NULL, 0);
+	if (plan == NULL)
+		elog(ERROR, "seatmgr: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	source = linitial(SPI_plan_get_plan_sources(plan));
+	cplan = GetCachedPlan(source, NULL, NULL, NULL);
+	rows = linitial_node(PlannedStmt, cplan->stmt_list)->planTree->plan_rows;
+	ReleaseCachedPlan(cplan, NULL);
+	SPI_freeplan(plan);
+	sm_unpin_settings(level);
+	return Max((int64) rows, counted);
+}
+
+/*
+ * The run or preview of division_id starts computing its change set:
+ * licenses_total is counted or estimated (not on 0.1.0's schema, whose
+ * seatmgr.progress has no such column, nor without shared memory).
+ */
+void
+sm_progress_licenses(int64 division_id)
+{
+	volatile ProgressSlot *s = my_slot();
+	int64		licenses_total;
+
+	if (s == NULL || s->pid == 0 || !sm_has_notices())
+		return;
+	licenses_total = licenses_estimate(division_id);
+	BEGIN_WRITE(s);
+	s->licenses_total = licenses_total;
+	pg_atomic_write_u64((pg_atomic_uint64 *) &s->licenses_done, 0);
+	END_WRITE(s);
+	ticks = 0;
 }
 
 /* The run enters phase; changes_total, when >= 0, is the change set's size. */
@@ -186,10 +302,23 @@ sm_progress_phase(const char *phase, int64 changes_total)
 	if (s == NULL || s->pid == 0)
 		return;
 	BEGIN_WRITE(s);
+
+	/*
+	 * The change set's statement has ended: this backend's last rows are
+	 * added, and licenses_total becomes the exact count of the licences it
+	 * examined, in place of the estimate.
+	 */
+	if (s->licenses_total >= 0)
+	{
+		uint64		done = pg_atomic_add_fetch_u64((pg_atomic_uint64 *) &s->licenses_done, ticks);
+
+		s->licenses_total = (int64) done;
+	}
 	strlcpy((char *) s->phase, phase, sizeof(s->phase));
 	if (changes_total >= 0)
 		s->changes_total = changes_total;
 	END_WRITE(s);
+	ticks = 0;
 }
 
 /* What the run has done so far: rows of the change set and their outcome. */
@@ -206,6 +335,62 @@ sm_progress_done(int64 changes_done, int64 deactivated, int64 added, int64 warne
 	s->added = added;
 	s->warned = warned;
 	END_WRITE(s);
+}
+
+/*
+ * seatmgr._progress_tick(license_user_id, user_id): true.  A clause of the
+ * join of the division's licences with their users in the change set's
+ * statement (src/sql/changes.sql), which counts the joined rows for
+ * licenses_done as they come out: in a local variable, and into the slot
+ * (its leader's, in a parallel worker) every TICK_EVERY rows, so that a row
+ * costs a call and an addition.  Outside a run or preview (seatmgr_explain
+ * runs the same statement) it only counts.
+ */
+PG_FUNCTION_INFO_V1(seatmgr_progress_tick);
+
+Datum
+seatmgr_progress_tick(PG_FUNCTION_ARGS)
+{
+	sm_require_arg(fcinfo, 0, "license_user_id");
+	sm_require_arg(fcinfo, 1, "user_id");
+	if (++ticks >= TICK_EVERY)
+	{
+		volatile ProgressSlot *s = leader_slot();
+
+		if (s != NULL && s->pid != 0)
+			pg_atomic_fetch_add_u64((pg_atomic_uint64 *) &s->licenses_done, ticks);
+		ticks = 0;
+	}
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * The planner support function of seatmgr._progress_tick(): the qual keeps
+ * every row (selectivity 1) and costs nothing, so that the statement is
+ * planned as it is without it (the plans and their estimates are the same).
+ */
+PG_FUNCTION_INFO_V1(seatmgr_progress_tick_support);
+
+Datum
+seatmgr_progress_tick_support(PG_FUNCTION_ARGS)
+{
+	Node	   *req;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_POINTER(NULL);
+	req = (Node *) PG_GETARG_POINTER(0);
+	if (IsA(req, SupportRequestSelectivity))
+	{
+		((SupportRequestSelectivity *) req)->selectivity = 1.0;
+		PG_RETURN_POINTER(req);
+	}
+	if (IsA(req, SupportRequestCost))
+	{
+		((SupportRequestCost *) req)->startup = 0;
+		((SupportRequestCost *) req)->per_tuple = 0;
+		PG_RETURN_POINTER(req);
+	}
+	PG_RETURN_POINTER(NULL);
 }
 
 void
@@ -264,8 +449,8 @@ progress(FunctionCallInfo fcinfo, SmCaller *c)
 	InitMaterializedSRF(fcinfo, 0);
 	/* 0.1.0's progress_rows(), until ALTER EXTENSION UPDATE, has eight columns */
 	legacy = rsinfo->setDesc->natts == 8;
-	if (!legacy && rsinfo->setDesc->natts != 13)
-		elog(ERROR, "seatmgr: seatmgr.progress_rows must return its 13 columns");
+	if (!legacy && rsinfo->setDesc->natts != 15)
+		elog(ERROR, "seatmgr: seatmgr.progress_rows must return its 15 columns");
 	if (shared == NULL)
 		return (Datum) 0;
 
@@ -273,8 +458,8 @@ progress(FunctionCallInfo fcinfo, SmCaller *c)
 	for (int i = 0; i < shared->nslots; i++)
 	{
 		ProgressSlot s;
-		Datum		values[13];
-		bool		nulls[13] = {0};
+		Datum		values[15];
+		bool		nulls[15] = {0};
 
 		if (shared->slots[i].pid == 0)
 			continue;
@@ -310,12 +495,17 @@ progress(FunctionCallInfo fcinfo, SmCaller *c)
 		values[5] = CStringGetTextDatum(s.trigger);
 		values[6] = CStringGetTextDatum(s.phase);
 		values[7] = TimestampTzGetDatum(s.started_at);
-		values[8] = Int64GetDatum(s.changes_total);
-		nulls[8] = s.changes_total < 0;
-		values[9] = Int64GetDatum(s.changes_done);
-		values[10] = Int64GetDatum(s.deactivated);
-		values[11] = Int64GetDatum(s.added);
-		values[12] = Int64GetDatum(s.warned);
+		values[8] = Int64GetDatum(s.licenses_total);
+		nulls[8] = s.licenses_total < 0;
+		/* read apart from the copy: the leader's parallel workers add to it */
+		values[9] = Int64GetDatum((int64) pg_atomic_read_u64(&shared->slots[i].licenses_done));
+		nulls[9] = s.licenses_total < 0;
+		values[10] = Int64GetDatum(s.changes_total);
+		nulls[10] = s.changes_total < 0;
+		values[11] = Int64GetDatum(s.changes_done);
+		values[12] = Int64GetDatum(s.deactivated);
+		values[13] = Int64GetDatum(s.added);
+		values[14] = Int64GetDatum(s.warned);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

@@ -233,6 +233,7 @@ extern void sm_touch_user(int64 user_id, TimestampTz at);
 extern void sm_progress_init(void);
 extern void sm_progress_start(int64 run_id, int64 division_id, const char *trigger, const char *phase);
 extern void sm_progress_phase(const char *phase, int64 changes_total);
+extern void sm_progress_licenses(int64 division_id);
 extern void sm_progress_done(int64 changes_done, int64 deactivated, int64 added, int64 warned);
 extern void sm_progress_end(void);
 

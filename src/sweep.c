@@ -352,6 +352,7 @@ apply_run(int64 run_id, int64 division_id, TimestampTz now, const char *trigger)
 
 	/* src/writer.c moves on to "applying changes", chunk by chunk */
 	sm_progress_phase("computing changes", -1);
+	sm_progress_licenses(division_id);
 	sm_apply_run(run_id, division_id, now, limited, sm_domain_is_big(division_id),
 				 &deactivated, &added, &warned);
 
@@ -573,6 +574,7 @@ run(FunctionCallInfo fcinfo, SmCaller *c)
 
 			sm_changes_args(divisions[i], now, cv, cn);
 			sm_progress_start(0, divisions[i], "manual", "computing changes");
+			sm_progress_licenses(divisions[i]);
 			sm_exec_into(sm_domain_is_big(divisions[i]) ? sm_for_schema(&q_changes_big, &q_changes_big_legacy)
 						 : sm_for_schema(&q_changes, &q_changes_legacy), cv, cn, true, rsinfo);
 			sm_progress_end();
@@ -1054,6 +1056,7 @@ simulate(FunctionCallInfo fcinfo, SmCaller *c)
 	if (!sm_may(c, SM_READER | SM_ADMIN, 0, division_id, false))
 		sm_deny(c, "division", division_id, NULL);
 	sm_progress_start(0, division_id, "simulate", "computing changes");
+	sm_progress_licenses(division_id);
 	sm_exec_into(sm_domain_is_big(division_id) ? &q_simulate_big : &q_simulate, v, n, true, rsinfo);
 	sm_progress_end();
 	SPI_finish();

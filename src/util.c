@@ -263,7 +263,8 @@ sm_has_notices(void)
 
 /*
  * The change-set query q, or on 0.1.0's schema its variant legacy (built on
- * first use): no notice_period, an empty set of notices.
+ * first use): no notice_period, an empty set of notices, no
+ * seatmgr._progress_tick (0.1.0's seatmgr.progress has no licenses_done).
  */
 SeatQuery *
 sm_for_schema(SeatQuery *q, SeatQuery *legacy)
@@ -273,7 +274,8 @@ sm_for_schema(SeatQuery *q, SeatQuery *legacy)
 	if (legacy->sql == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-		char	   *sql = sm_replace_all(q->sql, "pol.notice_period", "NULL::interval");
+		char	   *sql = sm_replace_all(sm_replace_all(q->sql, "pol.notice_period", "NULL::interval"),
+											 "AND seatmgr._progress_tick(l.user_id, u.user_id)", "");
 
 		*legacy = *q;
 		legacy->plan = NULL;

@@ -37,6 +37,12 @@ WITH p AS (
 -- one whose notice is still running is left alone (not reported); a
 -- licence given again after its notice's licence was removed is warned anew
 -- and its row closes that notice 'license gone'
+-- seatmgr._progress_tick counts the licences joined with their user for
+-- seatmgr.progress (licenses_done): always true, and planned as if absent
+-- (selectivity 1, no cost; src/progress.c); its arguments name both sides
+-- so that it is a join clause, evaluated as the joined rows come out (and
+-- with them the exceptions below), not in the scan of the licences, which
+-- may be read whole into a hash table before anything else happens
 -- MATERIALIZED: inlined, each use of "exception" below (the filter of
 -- inactive, warn, running, the output) would evaluate its subplans again,
 -- three times per idle licence (145,000 at a million users)
@@ -68,6 +74,7 @@ WITH p AS (
     FROM p
     JOIN seatmgr.licenses l ON l.division_id = $1 AND l.status IN ('active', 'waitlisted')
     JOIN seatmgr.users u ON u.user_id = l.user_id AND u.domain_id = (SELECT p.domain_id FROM p)
+                            AND seatmgr._progress_tick(l.user_id, u.user_id)
     LEFT JOIN notice o ON o.user_id = l.user_id
    WHERE p.t IS NOT NULL AND greatest(u.last_active_at, l.granted_at) < $2 - p.t),
  idle AS (

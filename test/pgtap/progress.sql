@@ -29,7 +29,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION dblink;
 CREATE EXTENSION seatmgr;
-SELECT plan(20);
+SELECT plan(25);
 
 -- acme.com (1): Eng (1); other.com (2): Theirs (2)
 INSERT INTO seatmgr.domains (name) VALUES ('acme.com'), ('other.com');
@@ -114,6 +114,30 @@ SELECT throws_ok('SELECT * FROM seatmgr.progress_rows()', '42501', NULL, 'R20: n
 RESET ROLE;
 SELECT ok(NOT has_function_privilege('public', 'seatmgr.progress_rows()', 'EXECUTE'),
           'R21: seatmgr.progress_rows() is not executable by PUBLIC');
+SELECT ok(NOT has_function_privilege('public', 'seatmgr._progress_tick(bigint, bigint)', 'EXECUTE')
+          AND NOT has_function_privilege('public', 'seatmgr._progress_tick_support(internal)', 'EXECUTE'),
+          'R21: seatmgr._progress_tick and its support function are not executable by PUBLIC');
+
+-- issue 12: seatmgr._progress_tick, the clause of the change set's
+-- statement that counts licenses_done, is always true and planned as if it
+-- were not there (support function: selectivity 1, no cost)
+SELECT is((SELECT pg_catalog.count(*)::int FROM seatmgr.licenses l WHERE seatmgr._progress_tick(l.user_id, l.user_id)),
+          (SELECT pg_catalog.count(*)::int FROM seatmgr.licenses l),
+          'issue 12: seatmgr._progress_tick keeps every row');
+CREATE FUNCTION pg_temp.plan_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE p json;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || sql INTO p;
+  RETURN (p -> 0 -> 'Plan' ->> 'Plan Rows') || ' rows, cost ' || (p -> 0 -> 'Plan' ->> 'Total Cost');
+END $$;
+SELECT is(pg_temp.plan_of('SELECT * FROM seatmgr.users u JOIN seatmgr.licenses l ON l.user_id = u.user_id AND seatmgr._progress_tick(l.user_id, u.user_id)'),
+          pg_temp.plan_of('SELECT * FROM seatmgr.users u JOIN seatmgr.licenses l ON l.user_id = u.user_id'),
+          'issue 12: as a join clause, seatmgr._progress_tick changes neither the estimated rows nor the cost');
+SELECT is(pg_temp.plan_of('SELECT * FROM seatmgr.licenses l WHERE l.division_id = 1 AND seatmgr._progress_tick(l.user_id, l.user_id)'),
+          pg_temp.plan_of('SELECT * FROM seatmgr.licenses l WHERE l.division_id = 1'),
+          'issue 12: nor as a filter of a scan');
+SELECT throws_ok('SELECT seatmgr._progress_tick(NULL, 1)', '22004', 'license_user_id must not be NULL',
+                 'section 5: seatmgr._progress_tick refuses a NULL argument');
 
 -- R13: a second manual run while the first is held: its hint points to seatmgr.progress
 SELECT throws_ok('SELECT * FROM seatmgr_run(1)', '55P03', 'a run of division 1 is already in progress',
