@@ -12,9 +12,10 @@
 #   single, no webhook / one webhook: 300 single-invite statements
 # The session's own start (a SELECT 1) is subtracted.  Needs valgrind and
 # seatmgr installed (make install); run as root or as postgres.
-#   usage: bench/outbox_instructions.sh     (about 10 minutes)
+#   usage: bench/outbox_instructions.sh     (about 4 minutes)
 set -euo pipefail
 PGBIN=${PGBIN:-$(pg_config --bindir)}
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/seatmgr_cg.XXXXXX)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 [ "$(id -u)" = 0 ] && chown postgres: "$work"
@@ -30,18 +31,11 @@ INSERT INTO seatmgr.divisions (domain_id, name) VALUES (1, 'Eng');
 INSERT INTO seatmgr.teams (domain_id, division_id, name) VALUES (1, 1, 'E');
 INSERT INTO seatmgr.users (domain_id, email) SELECT 1, 'u' || i || '@acme.com' FROM generate_series(1, 10000) i;
 INSERT INTO seatmgr.webhooks (url) VALUES ('http://127.0.0.1:9/');
--- the floor's rows: 10,000 deliveries as the outbox writes them, built by
--- hand, and an empty copy of the table with its indexes
-CREATE TABLE public.floor_src AS
-SELECT u.domain_id, 1::bigint AS webhook_id, 'msg_0123456789abcdef' || to_hex(u.user_id) || '_1' AS message_id,
-       'license.granted'::text AS event_type,
-       jsonb_build_object('type', 'license.granted', 'timestamp', now(),
-         'data', jsonb_build_object('event_id', u.user_id, 'user_id', u.user_id, 'email', u.email,
-           'external_id', u.external_id, 'domain', 'acme.com', 'division_id', 1, 'division', 'Eng',
-           'product', NULL, 'status', 'active', 'source_kind', 'team', 'source_ref', 1, 'run_id', NULL,
-           'actor', current_user)) AS payload,
-       'pending'::text AS status, 0 AS attempts, now() AS next_attempt_at, now() AS created_at
-  FROM seatmgr.users u;
+SQL
+# the floor's rows (bench/deliveries_by_hand.sql) and an empty copy of the table with its indexes
+as_pg "$PGBIN/psql" -X -q -h "$work" -p 5897 -d cg -v ON_ERROR_STOP=1 \
+    -c "CREATE TABLE public.floor_src AS $(cat "$here/deliveries_by_hand.sql")"
+as_pg "$PGBIN/psql" -X -q -h "$work" -p 5897 -d cg -v ON_ERROR_STOP=1 <<'SQL'
 CREATE TABLE public.floor_dst (LIKE seatmgr.deliveries INCLUDING ALL);
 VACUUM ANALYZE;
 SQL

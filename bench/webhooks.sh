@@ -18,6 +18,7 @@
 #   usage: bench/webhooks.sh [invites]    (default 10000; receiver port SEATMGR_HOOK_PORT, 5630)
 set -euo pipefail
 N=${1:-10000}
+here=$(cd "$(dirname "$0")" && pwd)
 PORT=${SEATMGR_HOOK_PORT:-5630}
 db=seatmgr_hook_bench
 tmp=$(mktemp -d)   # the rounds' figures (several benches may share /tmp)
@@ -41,21 +42,14 @@ invite_ms() {
 }
 # the floor of what the deliveries add, in plain SQL that never calls seatmgr:
 # the same invite with no enabled webhook, then 10,000 rows of the shape of
-# seatmgr.deliveries (its four indexes, a payload of the same keys built by
-# jsonb_build_object) written by hand into a copy of the table; prints the
+# seatmgr.deliveries (its four indexes; bench/deliveries_by_hand.sql) written
+# by hand into a copy of the table; prints the
 # milliseconds of both statements
 rows_ms() {
     q -c "BEGIN" -c "\\timing on" \
       -c "INSERT INTO seatmgr.team_members (team_id, user_id) SELECT 1, user_id FROM seatmgr.users" \
       -c "INSERT INTO public.bench_deliveries (domain_id, webhook_id, message_id, event_type, payload, status, attempts, next_attempt_at, created_at)
-          SELECT u.domain_id, 1, 'msg_0123456789abcdef' || to_hex(u.user_id) || '_1', 'license.granted',
-                 jsonb_build_object('type', 'license.granted', 'timestamp', now(),
-                   'data', jsonb_build_object('event_id', u.user_id, 'user_id', u.user_id, 'email', u.email,
-                     'external_id', u.external_id, 'domain', 'acme.com', 'division_id', 1, 'division', 'Eng',
-                     'product', NULL, 'status', 'active', 'source_kind', 'team', 'source_ref', 1, 'run_id', NULL,
-                     'actor', current_user)),
-                 'pending', 0, now(), now()
-            FROM seatmgr.users u" \
+          $(cat "$here/deliveries_by_hand.sql")" \
       -c "\\timing off" -c "ROLLBACK" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk '{s += $1} END {print s}'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
