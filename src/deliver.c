@@ -73,6 +73,7 @@ typedef struct DeliverySlot
 	bool		wanted;			/* the launcher keeps a worker running */
 	int			pid;			/* the worker, 0 when none runs */
 	Latch	   *latch;
+	bool		released;		/* its last worker left of its own accord */
 } DeliverySlot;
 
 typedef struct DeliveryShared
@@ -241,6 +242,7 @@ sm_delivery_launch(BackgroundWorkerHandle **handles, TimestampTz *started)
 		DeliverySlot *s = &shared->slots[i];
 		Oid			db;
 		bool		wanted;
+		bool		released;
 		pid_t		pid;
 		BackgroundWorker w = {0};
 
@@ -248,11 +250,22 @@ sm_delivery_launch(BackgroundWorkerHandle **handles, TimestampTz *started)
 		shared->launcher = MyLatch;
 		db = s->database;
 		wanted = s->wanted;
+		released = s->released;
 		SpinLockRelease(&shared->mutex);
 		if (db == InvalidOid || !wanted)
 			continue;
 		if (handles[i] != NULL && GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
 			continue;
+		if (handles[i] != NULL && released)
+		{
+			/*
+			 * its last worker left of its own accord (idle, the extension
+			 * gone, seatmgr.database_names changed): a new request is not a
+			 * restart after a failure
+			 */
+			handles[i] = NULL;
+			failures[i] = 0;
+		}
 		if (handles[i] != NULL)
 		{
 			/*
@@ -287,6 +300,9 @@ sm_delivery_launch(BackgroundWorkerHandle **handles, TimestampTz *started)
 		w.bgw_main_arg = ObjectIdGetDatum(db);
 		w.bgw_notify_pid = MyProcPid;
 		started[i] = GetCurrentTimestamp();
+		SpinLockAcquire(&shared->mutex);
+		s->released = false;
+		SpinLockRelease(&shared->mutex);
 		if (!RegisterDynamicBackgroundWorker(&w, &handles[i]))
 		{
 			handles[i] = NULL;
@@ -609,6 +625,7 @@ release_slot(void)
 	shared->slots[my_slot].database = InvalidOid;
 	shared->slots[my_slot].pid = 0;
 	shared->slots[my_slot].latch = NULL;
+	shared->slots[my_slot].released = true;
 	SpinLockRelease(&shared->mutex);
 	my_slot = -1;
 }
